@@ -1,0 +1,271 @@
+"""Workspace discovery and the `broadcast.toml` format."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import Problem, WorkspaceError
+from .languages import LANGUAGES
+
+CONFIG_NAME = "broadcast.toml"
+ENV_HOME = "BROADCAST_HOME"
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# Folder names inside a workspace; `[paths]` in broadcast.toml may move any of them.
+DEFAULT_PATHS = {
+    "announcements": "announcements",
+    "translations": "translations",
+    "voices": "voices",
+    "feedback": "feedback",
+    "output": "output",
+    "state": "state",
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    zalo_group: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    commune_name: str
+    station: str
+    timezone: str
+    slots: dict[str, time]
+    areas: dict[str, Area]
+    sender: str
+    paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PATHS))
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def section(self, name: str) -> dict:
+        """A table of broadcast.toml that a later stage reads (e.g. `[check]`), or {}."""
+        value = self.raw.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    config: Config
+
+    def path(self, name: str) -> Path:
+        return (self.root / self.config.paths[name]).resolve()
+
+    @property
+    def announcements_dir(self) -> Path:
+        return self.path("announcements")
+
+    @property
+    def translations_dir(self) -> Path:
+        return self.path("translations")
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.path("voices")
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.path("feedback")
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path("output")
+
+    @property
+    def state_dir(self) -> Path:
+        d = self.path("state")
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "broadcast.db"
+
+    @property
+    def cache_dir(self) -> Path:
+        d = self.state_dir / "cache"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+def find_workspace_root(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:
+    """`--workspace` first, then `$BROADCAST_HOME`, then the nearest folder upwards holding broadcast.toml."""
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise WorkspaceError(
+                f"no {CONFIG_NAME} in this folder", root, hint=f"create one with `broadcast init {explicit}`"
+            )
+        return root
+    home = os.environ.get(ENV_HOME)
+    if home:
+        root = Path(home).expanduser().resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise WorkspaceError(
+                f"${ENV_HOME} points at a folder without {CONFIG_NAME}", root,
+                hint=f"run `broadcast init {home}` or unset {ENV_HOME}",
+            )
+        return root
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise WorkspaceError(
+        f"no workspace found: no {CONFIG_NAME} in {here} or any folder above it",
+        hint=f"run `broadcast init DIR`, pass --workspace DIR, or set ${ENV_HOME}",
+    )
+
+
+def load_workspace(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Workspace:
+    root = find_workspace_root(explicit, cwd)
+    return Workspace(root=root, config=load_config(root / CONFIG_NAME))
+
+
+def _parse_hhmm(value: object) -> time | None:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if m:
+            return time(int(m.group(1)), int(m.group(2)))
+    return None
+
+
+def load_config(path: Path) -> Config:
+    """Read and check broadcast.toml; every problem is reported at once."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path,
+                             hint="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"TOML syntax error: {exc}", path, hint="fix the line named") from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read: {exc.strerror}", path) from None
+
+    problems: list[Problem] = []
+
+    def bad(field_name: str, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(path, message, field=field_name, hint=hint))
+
+    commune = raw.get("commune")
+    if not isinstance(commune, dict):
+        bad("commune", "missing [commune] table", 'add [commune] with name = "Xã …" and timezone')
+        commune = {}
+    name = commune.get("name")
+    if not isinstance(name, str) or not name.strip():
+        bad("commune.name", "missing commune name", 'e.g. name = "Xã Chiềng Sinh"')
+        name = ""
+    station = commune.get("station") or (f"Đài truyền thanh {name}" if name else "")
+    tzname = commune.get("timezone", "Asia/Ho_Chi_Minh")
+    try:
+        ZoneInfo(str(tzname))
+    except (ZoneInfoNotFoundError, ValueError):
+        bad("commune.timezone", f"unknown timezone {tzname!r}", 'use an IANA name such as "Asia/Ho_Chi_Minh"')
+        tzname = "Asia/Ho_Chi_Minh"
+    sender = commune.get("sender") or (f"ubnd.{_slug(name)}@broadcast.local" if name else "broadcast@localhost")
+
+    slots: dict[str, time] = {}
+    raw_slots = raw.get("slots", {})
+    if not isinstance(raw_slots, dict) or not raw_slots:
+        bad("slots", "no broadcast slots defined", 'add [slots] with e.g. morning = "05:30"')
+    else:
+        for slot, value in raw_slots.items():
+            parsed = _parse_hhmm(value)
+            if not ID_RE.match(slot):
+                bad(f"slots.{slot}", "slot names may use only a-z, 0-9 and '-'")
+            elif parsed is None:
+                bad(f"slots.{slot}", f"{value!r} is not a time of day", 'write it as "HH:MM", e.g. "05:30"')
+            else:
+                slots[slot] = parsed
+
+    areas: dict[str, Area] = {}
+    raw_areas = raw.get("areas", {})
+    if not isinstance(raw_areas, dict) or not raw_areas:
+        bad("areas", "no areas defined", 'add [areas.<id>] with name = "Bản …" and languages = ["vi"]')
+    else:
+        for area_id, spec in raw_areas.items():
+            if not ID_RE.match(area_id):
+                bad(f"areas.{area_id}", "area ids may use only a-z, 0-9 and '-'")
+                continue
+            if not isinstance(spec, dict):
+                bad(f"areas.{area_id}", "must be a table", f'write [areas.{area_id}] with name = "…"')
+                continue
+            langs = spec.get("languages", ["vi"])
+            if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
+                bad(f"areas.{area_id}.languages", "must be a list of language tags", 'e.g. ["vi", "hmn"]')
+                langs = ["vi"]
+            unknown = [x for x in langs if x not in LANGUAGES]
+            if unknown:
+                bad(f"areas.{area_id}.languages", f"unknown language {', '.join(unknown)}",
+                    f"known: {', '.join(LANGUAGES)}")
+            areas[area_id] = Area(
+                id=area_id,
+                name=str(spec.get("name", area_id)),
+                languages=tuple(x for x in langs if x in LANGUAGES),
+                zalo_group=spec.get("zalo_group"),
+            )
+
+    paths = dict(DEFAULT_PATHS)
+    raw_paths = raw.get("paths", {})
+    if isinstance(raw_paths, dict):
+        for key, value in raw_paths.items():
+            if key not in DEFAULT_PATHS:
+                bad(f"paths.{key}", "unknown path", f"known: {', '.join(DEFAULT_PATHS)}")
+            elif not isinstance(value, str) or not value:
+                bad(f"paths.{key}", "must be a folder path string")
+            else:
+                paths[key] = value
+
+    if problems:
+        raise WorkspaceError(problems[0].message, path, field=problems[0].field,
+                             hint=problems[0].hint, problems=problems)
+    return Config(
+        commune_name=name, station=station, timezone=str(tzname), slots=slots, areas=areas,
+        sender=sender, paths=paths, raw=raw,
+    )
+
+
+def _slug(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "commune"
+
+
+CONFIG_TEMPLATE = """\
+# broadcast workspace configuration
+[commune]
+name = "{name}"
+station = "Đài truyền thanh {name}"   # spoken in the station ident
+timezone = "Asia/Ho_Chi_Minh"
+# sender = "ubnd@example.gov.vn"        # CAP <sender>; derived from the name when absent
+
+[slots]
+morning = "05:30"
+evening = "17:00"
+
+[areas.trung-tam]
+name = "Trung tâm xã"
+languages = ["vi"]
+zalo_group = "Trung tâm xã"
+
+# [paths]                              # folders, relative to this file
+# announcements = "announcements"
+# output = "output"
+"""

@@ -1,0 +1,86 @@
+"""The workspace's SQLite database: connection settings and the ordered schema migrations.
+
+Each migration is a function `mNNN_name(conn)`; applied ones are recorded in `_migrations`,
+so the whole schema history reads top to bottom in this one file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+
+
+def migration(fn: Callable[[sqlite3.Connection], None]):
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_audit_log(conn: sqlite3.Connection) -> None:
+    # Append-only: every approval (and later every production, import, review action) is a row;
+    # each row carries the hash of the previous one, so an edit made outside the project shows.
+    run_script(conn, """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            sha256 TEXT,
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            entry_hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_log_subject ON audit_log(subject, action);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+        """)
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the caller's transaction (`executescript` would commit)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            conn.execute(buffer)
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement: {buffer.strip()[:60]}")
+
+
+def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open (and migrate) the database. WAL lets readers work while one writer writes; the busy
+    timeout makes concurrent writers wait instead of failing with 'database is locked'."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+    pending = [m for m in MIGRATIONS if m.__name__ not in done]
+    if not pending:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
+        for m in MIGRATIONS:
+            if m.__name__ in done:
+                continue
+            m(conn)
+            conn.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", (m.__name__,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,72 @@
+"""One project error type: it carries the file and the reason, and is turned into a
+user message only at the edge (the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file."""
+
+    path: Path | str | None
+    message: str
+    line: int | None = None
+    field: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        """`file:line: field: message — hint`, the parts that are known."""
+        out = ""
+        if self.path is not None:
+            out = str(self.path) + (f":{self.line}" if self.line is not None else "") + ": "
+        if self.field:
+            out += f"{self.field}: "
+        out += self.message
+        if self.hint:
+            out += f" — {self.hint}"
+        return out
+
+
+class BroadcastError(Exception):
+    """A failure the user can act on: which file, what is wrong, how to fix it."""
+
+    def __init__(
+        self,
+        message: str,
+        path: Path | str | None = None,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.problem = Problem(path, message, line=line, field=field, hint=hint)
+        self.problems = problems or [self.problem]
+        super().__init__(str(self.problem))
+
+    @property
+    def path(self):
+        return self.problem.path
+
+    @property
+    def reason(self) -> str:
+        return self.problem.message
+
+
+class InvalidAnnouncement(BroadcastError):
+    """An announcement file that fails validation; `problems` lists every issue found."""
+
+    def __init__(self, path: Path | str, problems: list[Problem]) -> None:
+        first = problems[0]
+        super().__init__(first.message, path, line=first.line, field=first.field, hint=first.hint, problems=problems)
+
+
+class NotApproved(BroadcastError):
+    """Content that has no approval matching its exact text."""
+
+
+class WorkspaceError(BroadcastError):
+    """No workspace, or a broken broadcast.toml."""
