@@ -1,0 +1,85 @@
+"""Shared fixtures: a real workspace on disk, and a writer for announcement files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broadcast.cli import cli
+from broadcast.config import load_workspace
+
+CONFIG = """\
+[commune]
+name = "Xã Chiềng Sinh"
+station = "Đài truyền thanh xã Chiềng Sinh"
+timezone = "Asia/Ho_Chi_Minh"
+sender = "ubnd.chiengsinh@sonla.gov.vn"
+
+[slots]
+morning = "05:30"
+evening = "17:00"
+
+[areas.ly-xom]
+name = "Bản Ly Xôm"
+languages = ["vi", "blt"]
+zalo_group = "Bản Ly Xôm"
+
+[areas.men]
+name = "Bản Mến"
+languages = ["vi", "hmn"]
+zalo_group = "Bản Mến"
+"""
+
+BODY = ("Ủy ban nhân dân xã Chiềng Sinh thông báo: ngày 15/12/2099, từ 7 giờ 30 phút, "
+        "Trạm Y tế xã tổ chức tiêm chủng cho trẻ em dưới 5 tuổi. Xin cảm ơn.")
+
+
+def announcement_text(ann_id: str = "tiem-chung", *, body: str = BODY, **fields) -> str:
+    """Front matter + body; pass a field as None to leave it out."""
+    front = {
+        "id": ann_id,
+        "title": "Lịch tiêm chủng",
+        "priority": "normal",
+        "areas": "[ly-xom, men]",
+        "languages": "[vi]",
+        "channels": "[loudspeaker, zalo]",
+        "schedule": "\n  dates: [2099-12-14, 2099-12-15]\n  slots: [morning, evening]",
+        "repeat": "2",
+        "expires": "2099-12-31T00:00:00+07:00",
+    }
+    front.update(fields)
+    lines = [f"{k}: {v}" for k, v in front.items() if v is not None]
+    return "---\n" + "\n".join(lines) + "\n---\n" + textwrap.dedent(body).strip() + "\n"
+
+
+class WorkspaceHelper:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def announcements(self) -> Path:
+        return self.root / "announcements"
+
+    def write(self, ann_id: str = "tiem-chung", *, name: str | None = None, **kw) -> Path:
+        path = self.announcements / (name or f"{ann_id}.md")
+        path.write_text(announcement_text(ann_id, **kw), encoding="utf-8")
+        return path
+
+    def load(self):
+        return load_workspace(self.root)
+
+    def run(self, *args: str, input: str | None = None):
+        """Run the CLI in this workspace, as a user would."""
+        return CliRunner().invoke(cli, ["--workspace", str(self.root), *args], input=input)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> WorkspaceHelper:
+    root = tmp_path / "ws"
+    for sub in ("announcements", "translations", "voices", "feedback", "output"):
+        (root / sub).mkdir(parents=True)
+    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
+    return WorkspaceHelper(root)
