@@ -1,0 +1,89 @@
+"""`broadcast produce` and `broadcast verify`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from .cli import PartialFailure, pass_workspace, report
+from .config import Workspace
+from .ui import console, progress, show_path, warn
+
+
+def _parse_day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+@click.command()
+@click.argument("ids", nargs=-1)
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Broadcast date (default: today in the commune's timezone).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Renditions made in parallel (default: number of cores).")
+@click.option("--wait", is_flag=True, help="If another produce holds this date, wait for it instead of stopping.")
+@pass_workspace
+def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | None, wait: bool) -> None:
+    """The main job: approved announcements scheduled on a date → mastered loudspeaker MP3s
+    with playlist and run sheet per area, Zalo voice files and message texts, CAP alerts, and
+    output/<date>/manifest.json. Give IDS to produce only those announcements.
+
+    A rerun redoes only what changed. Exit 1 if any rendition failed (the rest are produced)."""
+    from .produce import produce as run
+
+    parsed = _parse_day(day)
+
+    def bar(total: int):
+        cm = progress(total, "rendering")
+        advance = cm.__enter__()
+        bar.cm = cm
+        return advance
+
+    bar.cm = None
+    try:
+        result = run(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar)
+    finally:
+        if bar.cm is not None:
+            bar.cm.__exit__(None, None, None)
+    for failure in result.failures:
+        report(failure)
+    for m in result.missing:
+        warn(f"missing {m.announcement_id} [{m.language}] for {m.area}: {m.reason}")
+    for ann_id in result.not_approved:
+        warn(f"{ann_id}: not approved yet, left out (broadcast approve FILE --by NAME)")
+    for ann_id, why, _areas in result.expired:
+        console.print(f"left out {ann_id}: {why}")
+    console.print(
+        f"{result.day.isoformat()}: {result.files} files listed in the manifest; "
+        f"{result.rendered} renditions made, {result.reused} reused; "
+        f"{len(result.written)} files written, {result.unchanged} unchanged, {len(result.removed)} removed; "
+        f"{len(result.missing)} missing, {len(result.failures)} failed"
+    )
+    console.print(f"output: {show_path(result.folder)}")
+    if result.failures:
+        raise PartialFailure()
+
+
+@click.command()
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Date folder to verify (default: today).")
+@pass_workspace
+def verify(ws: Workspace, day: str | None) -> None:
+    """Check every file under output/<date>/ against the manifest's sha256: reports files that
+    were edited, removed or added after production. Exit 1 if any differ."""
+    from .produce import today, verify as run
+
+    the_day = _parse_day(day) or today(ws)
+    problems = run(ws, the_day)
+    for p in problems:
+        click.echo(f"error: {show_path(ws.output_dir / the_day.isoformat())}/{p}", err=True)
+    if problems:
+        raise PartialFailure()
+    console.print(f"{the_day.isoformat()}: every file matches the manifest")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(produce)
+    cli.add_command(verify)
