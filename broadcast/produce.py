@@ -36,7 +36,7 @@ from .models import PRIORITY_ORDER, Announcement, Approval
 # Bump when the way a master is made changes, so cached masters are redone.
 RENDER_VERSION = "1"
 MANIFEST_NAME = "manifest.json"
-LOCK_NAME = ".produce.lock"
+LOCK_NAME = "produce.lock"
 
 
 # ---------------------------------------------------------------- data
@@ -100,11 +100,12 @@ class ProduceLocked(BroadcastError):
 
 
 class ProduceLock:
-    """An advisory lock per workspace and date (flock, so a crashed holder releases it); the
-    file names the holder's pid for the message the second run prints."""
+    """An advisory lock per workspace (flock, so a crashed holder releases it at once); the
+    file names the holder's pid for the message a second run prints. One lock for the whole
+    workspace, not per date, because runs share the master cache and its cleanup."""
 
-    def __init__(self, folder: Path, wait: bool) -> None:
-        self.path = folder / LOCK_NAME
+    def __init__(self, state_dir: Path, wait: bool) -> None:
+        self.path = state_dir / LOCK_NAME
         self.wait = wait
         self.fh = None
 
@@ -118,7 +119,7 @@ class ProduceLock:
             holder = fh.read().strip() or "unknown"
             fh.close()
             raise ProduceLocked(
-                f"another `broadcast produce` (pid {holder}) is working on this date", self.path.parent,
+                f"another `broadcast produce` (pid {holder}) is running in this workspace", self.path,
                 hint="wait for it to finish, or run again with --wait to queue behind it",
             ) from None
         fh.seek(0)
@@ -317,8 +318,9 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
     folder = ws.output_dir / day.isoformat()
     report = ProduceReport(day=day, folder=folder)
     conn = db.connect(ws.db_path)
-    with ProduceLock(folder, wait):
+    with ProduceLock(ws.state_dir, wait):
         _cleanup_temp_files(folder)
+        _cleanup_temp_files(_masters_dir(ws))
         approved = _gate(ws, conn, ids, report)
 
         # Which slots play what today; expired items are left out and listed.
