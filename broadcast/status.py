@@ -26,9 +26,38 @@ def produced_ids(ws: Workspace) -> set[str]:
     return ids
 
 
+def _speech_route(ws: Workspace, lang: str, recording) -> str | None:
+    """"recording", "voice", "no speech route", or None when the speech stage cannot tell."""
+    if recording is not None:
+        return "recording"
+    try:
+        from .speech import has_speech_route
+    except ImportError:
+        try:
+            from .speech.synth import has_speech_route
+        except ImportError:
+            return None
+    try:
+        ok, _why = has_speech_route(ws, lang)
+    except Exception:  # a broken voices/ file must not break `status`
+        return None
+    return "voice" if ok else "no speech route"
+
+
 def translation_summary(ws: Workspace, conn: sqlite3.Connection, ann: Announcement) -> str:
-    """Per language: the source language, or the state of its translation."""
+    """Per language: the translation state (untranslated / draft / approved / stale) and the
+    speech route, e.g. "vi (voice), hmn: approved (recording), blt: stale (no speech route)"."""
+    from .translations import translation_state
+    from .translations.models import SOURCE
+
     parts = []
     for lang in ann.languages:
-        parts.append(lang if lang == "vi" else f"{lang}: untranslated")
+        try:
+            st = translation_state(ws, conn, ann, lang)
+        except Exception as exc:  # one unreadable file must not hide the rest of the table
+            parts.append(f"{lang}: unreadable ({exc})")
+            continue
+        route = _speech_route(ws, lang, st.recording)
+        label = lang if st.state == SOURCE else f"{lang}: {st.state}"
+        parts.append(f"{label} ({route})" if route else label)
     return ", ".join(parts)
