@@ -84,3 +84,45 @@ def migrate(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+@migration
+def m002_feedback_queue(conn: sqlite3.Connection) -> None:
+    # Citizens' voice feedback awaiting review (broadcast/feedback/queue.py). One row per distinct
+    # recording (sha256); the machine transcript is never overwritten, a reviewer's correction
+    # sits beside it; `version` rises on every change (optimistic concurrency for the web page).
+    run_script(conn, """
+        CREATE TABLE feedback_items (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            stored_path TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            duration REAL NOT NULL,
+            language TEXT,
+            transcript TEXT NOT NULL,
+            segments TEXT NOT NULL DEFAULT '[]',
+            corrected_transcript TEXT,
+            announcement_id TEXT,
+            area TEXT,
+            status TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'in-review', 'resolved', 'dismissed')),
+            reviewer TEXT,
+            note TEXT,
+            backend TEXT,
+            model TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX feedback_items_status ON feedback_items(status, received_at);
+        CREATE INDEX feedback_items_area ON feedback_items(area);
+        CREATE INDEX feedback_items_announcement ON feedback_items(announcement_id);
+        CREATE INDEX feedback_items_received ON feedback_items(received_at);
+        CREATE TABLE feedback_tags (
+            item_id INTEGER NOT NULL REFERENCES feedback_items(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (item_id, tag)
+        );
+        CREATE INDEX feedback_tags_tag ON feedback_tags(tag);
+        """)

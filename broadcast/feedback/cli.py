@@ -1,0 +1,308 @@
+"""`broadcast transcribe` and `broadcast review …`: a thin shell over transcribe.py and queue.py."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from ..cli import PartialFailure, pass_workspace, report
+from ..config import ID_RE, Workspace
+from ..errors import BroadcastError
+from ..ui import console, progress, show_path, warn
+from .models import STATUSES, AudioError, QueueError
+
+STORE_DIR = "store"
+# Long recordings print where they are at most this often (seconds of wall time).
+PROGRESS_EVERY = 15.0
+LONG_RECORDING = 120.0
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _one_line(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _received_at(path: Path, ws: Workspace) -> str:
+    """When the recording reached the commune: its file time, in the commune's time zone."""
+    return datetime.fromtimestamp(path.stat().st_mtime, ws.config.tz).isoformat(timespec="seconds")
+
+
+def _default_reviewer() -> str:
+    return os.environ.get("BROADCAST_REVIEWER") or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["faster-whisper", "openai-whisper"]), default="faster-whisper",
+              show_default=True, help="Speech recogniser: faster-whisper (int8, fast) or openai-whisper "
+              "(float32, same weights, needs the [openai-whisper] extra).")
+@click.option("--model", "model", metavar="M", default=None,
+              help="Whisper model: a CTranslate2 model folder, or a name faster-whisper downloads when "
+              "online (e.g. small). Default: the packaged multilingual base model, offline.")
+@click.option("--language", "language", metavar="L", default=None,
+              help="Language spoken (Whisper code, e.g. vi, km, zh) or 'auto'. Default: [feedback] "
+              "language in broadcast.toml, else vi.")
+@click.option("--announcement", "announcement", metavar="ID", default=None,
+              help="Announcement these recordings answer (its id).")
+@click.option("--area", "area", metavar="A", default=None, help="Area the recordings come from (id from broadcast.toml).")
+@click.option("--compute-type", default=None, hidden=True, help="CTranslate2 compute type (default int8).")
+@pass_workspace
+def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
+               announcement: str | None, area: str | None, compute_type: str | None) -> None:
+    """Transcribe citizens' voice feedback (files or folders) into the review queue.
+
+    Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
+    identified by its sha256: one already queued is skipped. The original is copied into
+    feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
+    from .. import db
+    from .audio import collect_files, sha256_file, store_original
+    from .queue import NewItem, add_item, find_by_sha256
+    from .transcribe import TranscribeOptions, check_language, load_backend, transcribe_file
+
+    if area is not None and area not in ws.config.areas:
+        raise click.BadParameter(f"unknown area {area!r}; known: {', '.join(ws.config.areas)}", param_hint="--area")
+    if announcement is not None and not ID_RE.match(announcement):
+        raise click.BadParameter("announcement ids use only a-z, 0-9 and '-'", param_hint="--announcement")
+    configured = ws.config.section("feedback").get("language", "vi")
+    options = TranscribeOptions(language=check_language(language or str(configured)))
+
+    files, missing = collect_files(list(paths))
+    failed = len(missing)
+    for exc in missing:
+        report(exc)
+    if not files:
+        if not missing:
+            warn("no audio files found")
+        if failed:
+            raise PartialFailure()
+        return
+    conn = db.connect(ws.db_path)
+    store = ws.feedback_dir / STORE_DIR
+    engine = None
+    added = skipped = 0
+    with progress(len(files), "transcribing") as advance:
+        for path in files:
+            label = show_path(path)
+            try:
+                sha = sha256_file(path)
+                existing = find_by_sha256(conn, sha)
+                if existing:
+                    console.print(f"skipped  {label}: already queued as #{existing.id}")
+                    skipped += 1
+                    continue
+                if engine is None:
+                    engine = load_backend(backend, model, compute_type)
+                transcript = transcribe_file(path, engine, options, on_progress=_progress_printer(label))
+                stored = store_original(path, store, sha)
+                item, new = add_item(conn, NewItem(
+                    source_name=path.name, sha256=sha, stored_path=str(stored.relative_to(ws.feedback_dir)),
+                    received_at=_received_at(path, ws), transcript=transcript,
+                    announcement_id=announcement, area=area))
+                if new:
+                    added += 1
+                    text = _one_line(transcript.text) if transcript.text else "(no speech)"
+                    console.print(f"#{item.id}  {label}  {_fmt_duration(transcript.duration)}  {text}",
+                                  markup=False)
+                else:  # queued by a concurrent run meanwhile
+                    skipped += 1
+                    console.print(f"skipped  {label}: already queued as #{item.id}")
+            except AudioError as exc:
+                report(exc)
+                failed += 1
+            except OSError as exc:
+                report(AudioError(f"cannot read: {exc.strerror or exc}", path))
+                failed += 1
+            finally:
+                advance(path.name)
+    console.print(f"{added} added, {skipped} already queued, {failed} failed")
+    if failed:
+        raise PartialFailure()
+
+
+def _progress_printer(label: str):
+    """Where a long recording is, every PROGRESS_EVERY seconds (short ones stay quiet)."""
+    last = [time.monotonic()]
+
+    def show(done: float, total: float | None) -> None:
+        if (total or 0) < LONG_RECORDING or time.monotonic() - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = time.monotonic()
+        pct = f" ({100 * done / total:.0f}%)" if total else ""
+        click.echo(f"  {label}: {_fmt_duration(done)} of {_fmt_duration(total)}{pct}", err=True)
+
+    return show
+
+
+# ---------------------------------------------------------------------------------------------- review
+
+def _filters(fn):
+    fn = click.option("--status", "status", multiple=True, type=click.Choice(STATUSES),
+                      help="Only items in this status (repeat for several).")(fn)
+    fn = click.option("--area", default=None, help="Only items from this area.")(fn)
+    fn = click.option("--announcement", default=None, metavar="ID", help="Only items about this announcement.")(fn)
+    fn = click.option("--tag", default=None, help="Only items carrying this tag.")(fn)
+    fn = click.option("--date", "date_range", default=None, metavar="D|FROM..TO",
+                      help="Only items received on this date (YYYY-MM-DD) or in this range (inclusive).")(fn)
+    return fn
+
+
+def _filter_args(status, area, announcement, tag, date_range) -> dict:
+    date_from = date_to = None
+    if date_range:
+        if ".." in date_range:
+            date_from, date_to = (x.strip() or None for x in date_range.split("..", 1))
+        else:
+            date_from = date_to = date_range.strip()
+    return dict(status=list(status) or None, area=area, announcement=announcement, tag=tag,
+                date_from=date_from, date_to=date_to)
+
+
+def _conn(ws: Workspace):
+    from .. import db
+
+    return db.connect(ws.db_path)
+
+
+@click.group()
+def review() -> None:
+    """Work through the feedback review queue: list, show, tag, resolve, dismiss, export."""
+
+
+@review.command("list")
+@_filters
+@click.option("--limit", default=50, show_default=True, help="Items per page.")
+@click.option("--offset", default=0, show_default=True, help="Items to skip (for the next page).")
+@pass_workspace
+def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, limit: int, offset: int) -> None:
+    """One item per line, its id first: id, status, received, duration, area, announcement,
+    tags, file, transcript. Oldest first."""
+    from .queue import list_items
+
+    page = list_items(_conn(ws), **_filter_args(status, area, announcement, tag, date_range),
+                      limit=limit, offset=offset)
+    for it in page.items:
+        tags = f"[{','.join(it.tags)}]" if it.tags else "-"
+        text = _one_line(it.best_transcript, 60) if it.best_transcript else "(no speech)"
+        click.echo(f"{it.id}\t{it.status}\t{it.received_at[:16].replace('T', ' ')}\t{_fmt_duration(it.duration)}\t"
+                   f"{it.area or '-'}\t{it.announcement_id or '-'}\t{tags}\t{it.source_name}\t{text}")
+    shown_to = page.offset + len(page.items)
+    more = f"; next page: --offset {shown_to}" if shown_to < page.total else ""
+    click.echo(f"{len(page.items)} of {page.total} item(s){more}", err=True)
+
+
+@review.command()
+@click.argument("item_id", type=int)
+@pass_workspace
+def show(ws: Workspace, item_id: int) -> None:
+    """Everything about one item: metadata, transcript, correction, segments."""
+    from .queue import get_item
+
+    it = get_item(_conn(ws), item_id)
+    lines = [
+        f"#{it.id}  {it.status}  (version {it.version})",
+        f"file:         {it.source_name}  ({_fmt_duration(it.duration)}, sha256 {it.sha256[:12]})",
+        f"stored:       {show_path(ws.feedback_dir / it.stored_path)}",
+        f"received:     {it.received_at}",
+        f"language:     {it.language or '?'}    model: {it.backend} {it.model}",
+        f"area:         {it.area or '-'}    announcement: {it.announcement_id or '-'}",
+        f"tags:         {', '.join(it.tags) or '-'}",
+        f"reviewer:     {it.reviewer or '-'}    updated: {it.updated_at}",
+        f"note:         {it.note or '-'}",
+        "transcript:",
+        f"  {it.transcript or '(no speech)'}",
+    ]
+    if it.corrected_transcript is not None:
+        lines += ["corrected:", f"  {it.corrected_transcript}"]
+    lines.append("segments:")
+    for s in it.segments:
+        mark = f"  (dropped: {s['dropped']})" if s.get("dropped") else ""
+        lines.append(f"  {s['start']:7.2f}–{s['end']:7.2f}  logp {s['avg_logprob']:.2f}  "
+                     f"nospeech {s['no_speech_prob']:.2f}  {s['text']}{mark}")
+    click.echo("\n".join(lines))
+
+
+@review.command()
+@click.argument("item_id", type=int)
+@click.argument("tags", nargs=-1, required=True)
+@click.option("--remove", "remove", is_flag=True, help="Remove these tags instead of adding them.")
+@click.option("--by", "by", default=None, help="Reviewer name (default: $BROADCAST_REVIEWER or $USER).")
+@pass_workspace
+def tag(ws: Workspace, item_id: int, tags: tuple[str, ...], remove: bool, by: str | None) -> None:
+    """Add TAGS to an item (or remove them with --remove)."""
+    from .queue import tag_item
+
+    conn = _conn(ws)
+    from .queue import get_item
+
+    who = by or get_item(conn, item_id).reviewer or _default_reviewer()
+    it = tag_item(conn, item_id, [] if remove else list(tags), remove=list(tags) if remove else [],
+                  reviewer=who)
+    click.echo(f"#{it.id}  tags: {', '.join(it.tags) or '-'}")
+
+
+def _closing(status: str):
+    @click.argument("item_id", type=int)
+    @click.option("--note", default=None, help="What was done or why (kept with the item).")
+    @click.option("--by", "by", default=None, help="Reviewer name (default: $BROADCAST_REVIEWER or $USER).")
+    @pass_workspace
+    def command(ws: Workspace, item_id: int, note: str | None, by: str | None) -> None:
+        from . import queue
+
+        action = queue.resolve if status == "resolved" else queue.dismiss
+        conn = _conn(ws)
+        who = by or queue.get_item(conn, item_id).reviewer or _default_reviewer()
+        it = action(conn, item_id, note=note, reviewer=who)
+        click.echo(f"#{it.id}  {it.status}  by {it.reviewer}" + (f": {it.note}" if it.note else ""))
+
+    return command
+
+
+review.command("resolve", help="Mark an item resolved (answered or acted on), with an optional --note.")(
+    _closing("resolved"))
+review.command("dismiss", help="Mark an item dismissed (no action needed: noise, duplicate, test), "
+               "with an optional --note.")(_closing("dismissed"))
+
+
+@review.command()
+@_filters
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True, help="Output format.")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (default: standard output).")
+@click.option("--redact", is_flag=True, help="Mask phone numbers and ID numbers (CCCD, CMND) in the text.")
+@pass_workspace
+def export(ws: Workspace, status, area, announcement, tag, date_range, fmt: str, output: Path | None,
+           redact: bool) -> None:
+    """Export the queue (filtered like `list`) as CSV: UTF-8 with BOM, so Excel shows
+    Vietnamese correctly; columns include the file name and the transcript."""
+    from .export import csv_text
+    from .queue import iter_all
+
+    text = csv_text(iter_all(_conn(ws), **_filter_args(status, area, announcement, tag, date_range)),
+                    redacted=redact)
+    if output is None:
+        click.get_binary_stream("stdout").write(text.encode("utf-8"))
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.part")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.replace(tmp, output)
+    click.echo(f"wrote {show_path(output)} ({text.count(chr(10)) - 1} item(s))", err=True)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(transcribe)
+    cli.add_command(review)
+
+
+__all__ = ["register", "transcribe", "review", "BroadcastError", "QueueError"]

@@ -1,0 +1,108 @@
+"""Plain data and error types of the feedback stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ..errors import BroadcastError
+
+STATUSES = ("new", "in-review", "resolved", "dismissed")
+
+
+class AudioError(BroadcastError):
+    """A feedback file that cannot be decoded as audio (empty, garbage, truncated, not audio)."""
+
+
+class ModelError(BroadcastError):
+    """A Whisper model that cannot be found, verified, downloaded or converted."""
+
+
+class QueueError(BroadcastError):
+    """A review-queue request that cannot be done (unknown item, bad status, bad filter)."""
+
+
+class ItemNotFound(QueueError):
+    """No queue item with that id."""
+
+
+class VersionConflict(QueueError):
+    """The item changed since the caller read it (optimistic concurrency): reload and retry."""
+
+
+@dataclass
+class Segment:
+    """One Whisper segment, times in seconds from the start of the original recording."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float = 0.0
+    dropped: str | None = None
+    """Why the hallucination guard removed it from the transcript, or None when kept."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Transcript:
+    """What a backend made of one recording."""
+
+    text: str
+    segments: list[Segment]
+    duration: float
+    language: str | None
+    backend: str
+    model: str
+
+    @property
+    def kept(self) -> list[Segment]:
+        return [s for s in self.segments if s.dropped is None]
+
+
+@dataclass
+class FeedbackItem:
+    """One row of the review queue."""
+
+    id: int
+    source_name: str
+    sha256: str
+    stored_path: str
+    received_at: str
+    duration: float
+    language: str | None
+    transcript: str
+    segments: list[dict]
+    corrected_transcript: str | None
+    announcement_id: str | None
+    area: str | None
+    status: str
+    tags: list[str]
+    reviewer: str | None
+    note: str | None
+    backend: str | None
+    model: str | None
+    created_at: str
+    updated_at: str
+    version: int
+
+    @property
+    def best_transcript(self) -> str:
+        """The reviewer's correction when there is one, else the machine transcript."""
+        return self.corrected_transcript if self.corrected_transcript is not None else self.transcript
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Page:
+    """A page of queue items plus the total matching the filters (for pagination)."""
+
+    items: list[FeedbackItem]
+    total: int
+    limit: int
+    offset: int
+    filters: dict = field(default_factory=dict)

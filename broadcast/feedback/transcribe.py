@@ -1,0 +1,240 @@
+"""Speech to text for feedback recordings, with two interchangeable backends on the same weights:
+faster-whisper (CTranslate2, int8 on CPU, the default) and openai-whisper (PyTorch float32, via
+an exact conversion of the CTranslate2 weights). Both get the same audio: voice activity
+detection (silero, shipped inside faster-whisper) runs here, once, before either backend, and
+timestamps are mapped back to the original recording afterwards."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import audio as audio_mod
+from .guard import apply_guard, transcript_text
+from .model import ResolvedModel, cache_root, resolve_model
+from .models import ModelError, Segment, Transcript
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+DEFAULT_BACKEND = "faster-whisper"
+DEFAULT_LANGUAGE = "vi"
+# Whisper's fallback schedule (both libraries' default): retry hotter when a decode looks bad.
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# Where a long recording is cut between blocks: the quietest 100 ms in the block's last seconds.
+CUT_SEARCH_SECONDS = 10.0
+CUT_FRAME_SECONDS = 0.1
+
+ProgressFn = Callable[[float, float | None], None]
+
+
+@dataclass
+class TranscribeOptions:
+    """Decoding settings; the defaults are the ones that work for Vietnamese feedback."""
+
+    language: str | None = DEFAULT_LANGUAGE
+    """Whisper language code; None detects it (unreliable on Vietnamese: it picks Thai on synthetic speech)."""
+    beam_size: int = 5
+    vad: bool = True
+    """Drop non-speech before decoding; without it silence turns into invented text."""
+    condition_on_previous_text: bool = False
+    """Off: a misheard sentence must not steer the next one (it also feeds repetition loops)."""
+    block_seconds: float = audio_mod.BLOCK_SECONDS
+    """Longest stretch of audio decoded and held in memory at once."""
+    temperatures: tuple[float, ...] = field(default=TEMPERATURES)
+
+
+def check_language(language: str | None) -> str | None:
+    """'auto' (or None/'') → None; otherwise a language Whisper knows, else ModelError."""
+    if language is None or language in ("", "auto"):
+        return None
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if language not in _LANGUAGE_CODES:
+        raise ModelError(f"Whisper cannot transcribe language {language!r}",
+                         hint="use a Whisper language code such as vi, km, zh, lo, en — or auto")
+    return language
+
+
+def default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class FasterWhisperBackend:
+    """CTranslate2 Whisper on the CPU (int8 by default)."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: ResolvedModel, compute_type: str = "int8", cpu_threads: int | None = None) -> None:
+        from faster_whisper import WhisperModel
+
+        self.model_info = model
+        self.compute_type = compute_type
+        try:
+            self.model = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
+                                      cpu_threads=cpu_threads or default_threads(), local_files_only=True)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"cannot load the Whisper model: {exc}", model.path) from None
+
+    def decode(self, audio: np.ndarray, options: TranscribeOptions,
+               on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
+        segments, info = self.model.transcribe(
+            audio, language=options.language, task="transcribe", beam_size=options.beam_size,
+            best_of=5, temperature=list(options.temperatures),
+            condition_on_previous_text=options.condition_on_previous_text, vad_filter=False,
+        )
+        out = []
+        for s in segments:
+            out.append(Segment(float(s.start), float(s.end), s.text.strip(), float(s.avg_logprob),
+                               float(s.no_speech_prob), float(s.compression_ratio)))
+            if on_segment:
+                on_segment(float(s.end))
+        return out, info.language
+
+
+class OpenAIWhisperBackend:
+    """openai-whisper (PyTorch, float32 on the CPU) on the converted CTranslate2 weights."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: ResolvedModel, cpu_threads: int | None = None) -> None:
+        from .convert import load_openai_whisper
+
+        self.model_info = model
+        self.compute_type = "float32"
+        self.model = load_openai_whisper(model.path, cache_root() / "converted", model.sha256)
+        import torch
+
+        torch.set_num_threads(cpu_threads or default_threads())
+
+    def decode(self, audio: np.ndarray, options: TranscribeOptions,
+               on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
+        import torch
+        import whisper
+
+        with torch.no_grad():
+            result = whisper.transcribe(
+                self.model, audio, language=options.language, task="transcribe", verbose=None,
+                beam_size=options.beam_size, best_of=5, temperature=options.temperatures,
+                condition_on_previous_text=options.condition_on_previous_text, fp16=False,
+            )
+        out = []
+        for s in result["segments"]:
+            out.append(Segment(float(s["start"]), float(s["end"]), s["text"].strip(), float(s["avg_logprob"]),
+                               float(s["no_speech_prob"]), float(s["compression_ratio"])))
+            if on_segment:
+                on_segment(float(s["end"]))
+        return out, result.get("language")
+
+
+Backend = FasterWhisperBackend | OpenAIWhisperBackend
+
+
+@functools.lru_cache(maxsize=4)
+def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, compute_type: str | None = None,
+                 cpu_threads: int | None = None) -> Backend:
+    """Load a backend once per process (models take seconds to load)."""
+    resolved = resolve_model(model)
+    if name == "faster-whisper":
+        return FasterWhisperBackend(resolved, compute_type or "int8", cpu_threads)
+    if name == "openai-whisper":
+        if compute_type not in (None, "float32"):
+            raise ModelError("the openai-whisper backend runs in float32 on the CPU")
+        return OpenAIWhisperBackend(resolved, cpu_threads)
+    raise ModelError(f"unknown backend {name!r}", hint=f"use one of: {', '.join(BACKENDS)}")
+
+
+def speech_regions(audio: np.ndarray) -> list[dict]:
+    """Sample ranges [{start, end}] that silero VAD calls speech."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    return get_speech_timestamps(audio, VadOptions()) if audio.size else []
+
+
+def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOptions | None = None,
+                     offset: float = 0.0, on_segment: Callable[[float], None] | None = None
+                     ) -> tuple[list[Segment], str | None]:
+    """Segments of one 16 kHz mono float32 array (at most a block long), times + `offset`;
+    guard not applied yet."""
+    from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
+
+    options = options or TranscribeOptions()
+    if audio.size == 0:
+        return [], None
+    regions = None
+    if options.vad:
+        regions = speech_regions(audio)
+        if not regions:
+            return [], None
+        chunks, _ = collect_chunks(audio, regions)
+        audio = np.concatenate(chunks)
+    segments, language = backend.decode(audio, options, on_segment=(
+        (lambda end: on_segment(offset + end)) if on_segment else None))
+    if regions is not None:
+        ts_map = SpeechTimestampsMap(regions, audio_mod.SAMPLE_RATE)
+        for s in segments:
+            s.start = ts_map.get_original_time(s.start)
+            s.end = ts_map.get_original_time(s.end, is_end=True)
+    for s in segments:
+        s.start = round(s.start + offset, 2)
+        s.end = round(s.end + offset, 2)
+    return segments, language
+
+
+def _quiet_cut(audio: np.ndarray) -> int:
+    """Index of the quietest 100 ms frame near the end of `audio` (where a cut loses no word)."""
+    frame = int(CUT_FRAME_SECONDS * audio_mod.SAMPLE_RATE)
+    span = min(int(CUT_SEARCH_SECONDS * audio_mod.SAMPLE_RATE), audio.size // 4)
+    n = span // frame
+    if n < 2:
+        return audio.size
+    tail = audio[audio.size - n * frame:].reshape(n, frame)
+    quietest = int(np.argmin(np.sqrt(np.mean(tail.astype(np.float64) ** 2, axis=1))))
+    return audio.size - n * frame + quietest * frame + frame // 2
+
+
+def _cut_blocks(blocks: Iterator[np.ndarray]) -> Iterator[tuple[float, np.ndarray]]:
+    """(offset seconds, audio) pieces, each cut at a quiet moment instead of at a block border."""
+    carry = np.zeros(0, np.float32)
+    offset = 0
+    previous = next(blocks, None)
+    while previous is not None:
+        upcoming = next(blocks, None)
+        buf = np.concatenate([carry, previous]) if carry.size else previous
+        if upcoming is None:
+            yield offset / audio_mod.SAMPLE_RATE, buf
+            break
+        cut = _quiet_cut(buf)
+        yield offset / audio_mod.SAMPLE_RATE, buf[:cut]
+        carry = buf[cut:].copy()
+        offset += cut
+        previous = upcoming
+
+
+def transcribe_file(path: Path, backend: Backend, options: TranscribeOptions | None = None,
+                    on_progress: ProgressFn | None = None) -> Transcript:
+    """Decode and transcribe one recording block by block (bounded memory), apply the
+    hallucination guard. Raises AudioError for files that are not usable audio."""
+    options = options or TranscribeOptions()
+    info = audio_mod.probe(path)
+    total = info.duration
+    segments: list[Segment] = []
+    language: str | None = None
+    duration = 0.0
+    for offset, piece in _cut_blocks(audio_mod.iter_blocks(path, options.block_seconds)):
+        got, lang = transcribe_audio(piece, backend, options, offset,
+                                     on_segment=(lambda t: on_progress(t, total)) if on_progress else None)
+        segments.extend(got)
+        language = language or lang
+        duration = offset + piece.size / audio_mod.SAMPLE_RATE
+        if on_progress:
+            on_progress(duration, total)
+    apply_guard(segments)
+    return Transcript(
+        text=transcript_text(segments), segments=segments, duration=round(duration, 3),
+        language=options.language or language, backend=backend.name,
+        model=f"{backend.model_info.label} [{backend.compute_type}]",
+    )
