@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from .config import Workspace
+from .errors import BroadcastError
 from .models import Announcement
 
 
@@ -54,7 +55,7 @@ def translation_summary(ws: Workspace, conn: sqlite3.Connection, ann: Announceme
     for lang in ann.languages:
         try:
             st = translation_state(ws, conn, ann, lang)
-        except Exception as exc:  # one unreadable file must not hide the rest of the table
+        except (BroadcastError, OSError, sqlite3.Error) as exc:  # one bad file must not hide the table
             parts.append(f"{lang}: unreadable ({exc})")
             continue
         route = _speech_route(ws, lang, st.recording)

@@ -100,6 +100,13 @@ def exchange_files(ws: Workspace, announcement_id: str, language: str) -> list[P
     return [folder / f"{language}{s}" for s in FORMAT_SUFFIX.values() if (folder / f"{language}{s}").is_file()]
 
 
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ws.root))
+    except ValueError:
+        return str(path)
+
+
 def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement, lang: str) -> TranslationState:
     """The state of `ann`'s translation into `lang`, checked against the audit log and the disk."""
     recording = recording_for(ws, ann.id, lang)
@@ -149,5 +156,5 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
             progress = f"{files[0].name} cannot be read ({exc.reason})"
         return not_approved(DRAFT, (
             f"{progress}; send it to the translator, then "
-            f"`broadcast translations import {files[0].name} --by NAME`"))
+            f"`broadcast translations import {_relative(ws, files[0])} --by NAME`"))
     return not_approved(UNTRANSLATED, f"no translation yet; run `{translate_cmd}`")
