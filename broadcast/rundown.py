@@ -1,0 +1,138 @@
+"""The loudspeaker operator's run sheet (rundown.txt, rundown.html) and playlist (playlist.m3u8)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+
+from .fsutil import atomic_write_text
+from .languages import language_name
+from .models import PRIORITY_ORDER
+
+# A slot longer than this runs into the next programme on the air.
+SLOT_WARNING_SECONDS = 60 * 60
+
+PRIORITY_LABELS = {
+    "emergency": ("Khẩn cấp", "emergency"),
+    "priority": ("Ưu tiên", "priority"),
+    "normal": ("Thông thường", "normal"),
+}
+
+
+@dataclass(frozen=True)
+class RundownEntry:
+    order: int
+    slot: str
+    slot_time: time
+    priority: str
+    announcement_id: str
+    title: str
+    language: str
+    filename: str
+    duration: float
+    readings: int
+    status: str = "ok"   # "check-failed" once `broadcast check` finds the speech unintelligible
+
+
+@dataclass(frozen=True)
+class SlotSummary:
+    name: str
+    time: time
+    entries: list[RundownEntry]
+
+    @property
+    def total(self) -> float:
+        return sum(e.duration for e in self.entries)
+
+    @property
+    def over_limit(self) -> bool:
+        return self.total > SLOT_WARNING_SECONDS
+
+
+def play_order_key(priority: str, announcement_id: str) -> tuple:
+    """Within a slot: emergency, then priority, then normal; then by id."""
+    return (PRIORITY_ORDER.get(priority, len(PRIORITY_ORDER)), announcement_id)
+
+
+def format_duration(seconds: float) -> str:
+    """m:ss (h:mm:ss from an hour up), rounded to the second."""
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def group_by_slot(entries: list[RundownEntry]) -> list[SlotSummary]:
+    slots: OrderedDict[str, list[RundownEntry]] = OrderedDict()
+    for e in sorted(entries, key=lambda e: (e.slot_time, e.order)):
+        slots.setdefault(e.slot, []).append(e)
+    return [SlotSummary(name, items[0].slot_time, items) for name, items in slots.items()]
+
+
+def write_playlist(path: Path, entries: list[RundownEntry]) -> None:
+    """Extended M3U in play order, UTF-8, file names relative to the playlist."""
+    lines = ["#EXTM3U"]
+    for e in sorted(entries, key=lambda e: e.order):
+        title = f"{e.title} ({language_name(e.language)})".replace("\n", " ")
+        lines.append(f"#EXTINF:{int(round(e.duration))},{title}")
+        lines.append(e.filename)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _context(*, area_name: str, station: str, day: date, entries: list[RundownEntry],
+             expired: list[tuple[str, str]], missing: list[tuple[str, str, str]]) -> dict:
+    return {
+        "area_name": area_name, "station": station, "day": day.strftime("%d/%m/%Y"),
+        "day_iso": day.isoformat(), "slots": group_by_slot(entries), "expired": expired,
+        "missing": missing, "language_name": language_name, "duration": format_duration,
+        "priority_label": lambda p: PRIORITY_LABELS.get(p, (p, p)),
+        "limit_minutes": SLOT_WARNING_SECONDS // 60,
+    }
+
+
+def render_text(**kw) -> str:
+    c = _context(**kw)
+    out = [f"{c['station']}", f"LỊCH PHÁT / RUN SHEET — {c['area_name']} — ngày {c['day']}", ""]
+    if not c["slots"]:
+        out.append("Không có bản tin nào trong ngày (no announcements today).")
+    for slot in c["slots"]:
+        out.append(f"== {slot.time.strftime('%H:%M')} {slot.name} — tổng thời lượng (total) "
+                   f"{format_duration(slot.total)} ==")
+        if slot.over_limit:
+            out.append(f"!! CẢNH BÁO: quá {c['limit_minutes']} phút (WARNING: slot runs over "
+                       f"{c['limit_minutes']} minutes)")
+        for e in slot.entries:
+            label = PRIORITY_LABELS.get(e.priority, (e.priority,))[0]
+            flag = "" if e.status == "ok" else f"  [{e.status}]"
+            out.append(f"{e.order:>3}. {e.title} [{language_name(e.language)}] ({label}) "
+                       f"{format_duration(e.duration)} · {e.readings} lần đọc{flag}")
+            out.append(f"     {e.filename}")
+        out.append("")
+    if c["expired"]:
+        out.append("Hết hạn, không phát (expired, left out):")
+        out += [f"  - {i}: {why}" for i, why in c["expired"]]
+        out.append("")
+    if c["missing"]:
+        out.append("Thiếu bản ngôn ngữ (missing renditions):")
+        out += [f"  - {i} [{lang}]: {why}" for i, lang, why in c["missing"]]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_html(**kw) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("broadcast", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("rundown.html").render(**_context(**kw))
+
+
+def write_rundown(folder: Path, *, area_name: str, station: str, day: date, entries: list[RundownEntry],
+                  expired: list[tuple[str, str]], missing: list[tuple[str, str, str]]) -> None:
+    """rundown.txt and rundown.html in `folder`, each written atomically."""
+    kw = dict(area_name=area_name, station=station, day=day, entries=entries, expired=expired, missing=missing)
+    folder = Path(folder)
+    atomic_write_text(folder / "rundown.txt", render_text(**kw))
+    atomic_write_text(folder / "rundown.html", render_html(**kw))
