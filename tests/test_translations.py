@@ -429,3 +429,37 @@ def test_translate_rejects_source_or_unknown_language(ws, lang):
     approved(ws)
     result = ws.run("translate", "hop-dan", "--to", lang)
     assert result.exit_code == 1
+
+
+def test_glossary_matches_whole_words_and_downgrades_memory_that_lacks_a_term(ws):
+    from broadcast.translations.glossary import Glossary, Term
+
+    g = Glossary(None, "hmn", [Term("Nậm La", "Nam La"), Term("La", "LA")])
+    assert [t.source for t in g.terms_in("suối Nậm La")] == ["Nậm La", "La"]
+    assert g.terms_in("nước Lào") == []
+    assert g.missing("suối Nậm La", "dej Nam La") == []
+    assert [t.source for t in g.missing("suối Nậm La", "dej Nam Lab")] == ["Nậm La", "La"]
+
+    approved(ws)
+    seed_memory(ws, [("Xin cảm ơn.", "Ua tsaug.")])
+    gl = translations_dir(ws) / "glossary"
+    gl.mkdir(parents=True)
+    (gl / "hmn.csv").write_text("vi,hmn,note\ncảm ơn,ua tsaug ntau,agreed later\n", encoding="utf-8")
+    ws.run("translate", "hop-dan", "--to", "hmn")
+    unit = xliff_units(translations_dir(ws) / "hop-dan" / "hmn.xlf")["p2-s2"]
+    assert unit["state"] == "needs-review-translation" and unit["approved"] != "yes"
+    assert any("lacks the glossary rendering of cảm ơn" in n for n in unit["notes"])
+
+
+def test_sample_data_of_the_demo_workspace_loads():
+    from pathlib import Path
+
+    from broadcast.translations.glossary import Glossary
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "translations"
+    for lang in ("hmn", "blt"):
+        terms = Glossary.for_language(root, lang).terms
+        assert terms and all("SAMPLE DATA" in t.note for t in terms)
+    mem = TranslationMemory.for_language(root, "hmn")
+    assert len(mem) >= 3 and mem.exact("Xin cảm ơn.").by == "SAMPLE DATA"
+    assert not list(root.glob("*/*.md"))      # approvals live only in the audit log

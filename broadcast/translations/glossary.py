@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ class Term:
 
 def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _contains(text: str, term: str) -> bool:
+    """Whole-word containment after folding: "La" is in "suối Nậm La", not in "Lào"."""
+    return re.search(rf"(?<!\w){re.escape(_fold(term))}(?!\w)", _fold(text)) is not None
 
 
 class Glossary:
@@ -63,10 +69,8 @@ class Glossary:
         return cls(path, language, terms)
 
     def terms_in(self, source: str) -> list[Term]:
-        folded = _fold(source)
-        return [t for t in self.terms if _fold(t.source) in folded]
+        return [t for t in self.terms if _contains(source, t.source)]
 
     def missing(self, source: str, target: str) -> list[Term]:
         """Terms whose Vietnamese form is in `source` but whose approved rendering is not in `target`."""
-        folded = _fold(target)
-        return [t for t in self.terms_in(source) if _fold(t.target) not in folded]
+        return [t for t in self.terms_in(source) if not _contains(target, t.target)]
