@@ -1,0 +1,19 @@
+"""Speech: voices registry, Vietnamese normalisation, engines (espeak-ng, gTTS, Piper, Coqui),
+recordings, and the cache. The public surface is re-exported here."""
+
+from __future__ import annotations
+
+from .errors import SpeechError, VoiceUnavailable
+from .synth import (
+    Speech,
+    find_recording,
+    has_speech_route,
+    load_recording,
+    speech_fingerprint,
+    spoken_paragraphs,
+    station_ident,
+    synthesize,
+)
+
+__all__ = ["Speech", "SpeechError", "VoiceUnavailable", "synthesize", "station_ident", "speech_fingerprint",
+           "load_recording", "has_speech_route", "find_recording", "spoken_paragraphs"]
