@@ -178,14 +178,12 @@ def test_xliff_round_trip_assembles_and_records_approval(ws):
         f"{fake_hmn(SENTENCES[0])} {fake_hmn(SENTENCES[1])}\n\n{fake_hmn(SENTENCES[2])} {fake_hmn(SENTENCES[3])}\n")
     (row,) = audit_rows(ws)
     detail = json.loads(row["detail"])
-    ann = ws.load()
     st = state_of(ws)
     assert st.state == "approved" and st.text == md.read_text(encoding="utf-8").strip()
     assert row["subject"] == "hop-dan/hmn" and row["actor"] == "Vàng A Sử" and row["sha256"] == st.text_sha256
     assert detail["source_text_sha256"] == st.approval["source_sha256"]
     assert detail["translator"] == "Vàng A Sử" and detail["xliff"].endswith("hop-dan/hmn.xlf")
     assert st.approval["by"] == "Vàng A Sử" and st.approval["seq"] == row["seq"]
-    del ann
 
     mem = TranslationMemory.for_language(translations_dir(ws), "hmn")
     assert len(mem) == 4 and mem.exact(SENTENCES[3]).by == "Vàng A Sử"
