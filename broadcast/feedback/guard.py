@@ -55,10 +55,15 @@ def known_phrase(text: str) -> str | None:
     norm = normalise(text)
     if not norm:
         return None
-    for phrase in KNOWN_PHRASES:
-        if phrase in norm and len(phrase) >= PHRASE_SHARE * len(norm):
-            return phrase
-    return None
+    found = [p for p in sorted(KNOWN_PHRASES, key=len, reverse=True) if p in norm]
+    if not found:
+        return None
+    rest = norm
+    for phrase in found:
+        rest = rest.replace(phrase, " ")
+    # Mostly made of such phrases (a genuine sentence that quotes one is kept).
+    rest = re.sub(r"\s+", " ", rest).strip()
+    return found[0] if len(rest) <= (1 - PHRASE_SHARE) * len(norm) else None
 
 
 def collapse_loops(text: str) -> tuple[str, bool]:
