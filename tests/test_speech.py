@@ -545,3 +545,23 @@ def test_packaged_vi_voices(tmp_path) -> None:
     assert [v.settings["voice"] for v in voice_list.voices[:4]] == ["vi", "vi-vn-x-central", "vi-vn-x-south", "vi+f3"]
     assert ids.index("vi-gtts") > 3  # online below the offline voices
     assert all(130 <= v.settings["rate"] <= 145 for v in voice_list.voices if v.engine == "espeak-ng")
+
+
+def _speak_in_process(root: str, text: str) -> tuple[float, str]:
+    from broadcast.config import load_workspace
+
+    speech = synthesize(load_workspace(root), "vi", text)
+    return speech.duration, speech.voice
+
+
+def test_parallel_processes_share_the_cache_safely(ws) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    texts = [f"Thông báo số {n}. Xin cảm ơn bà con." for n in range(3)] * 2
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_speak_in_process, [str(ws.root)] * len(texts), texts))
+    assert all(voice == "vi-north" and duration > 1 for duration, voice in results)
+    assert results[:3] == results[3:]
+    files = sorted((ws.load().cache_dir / "speech").iterdir())
+    assert len(files) == 3 and all(f.suffix == ".npz" for f in files)

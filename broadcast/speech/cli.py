@@ -44,7 +44,8 @@ def register(cli: click.Group) -> None:
         and whether each can be used on this machine now, or why not.
 
         Online voices are checked with a network probe of at most 2 seconds."""
-        report = [r for r in voice_report(ws) if not langs or r["lang"] in langs]
+        full = voice_report(ws)
+        report = [r for r in full if not langs or r["lang"] in langs]
         if as_json:
             click.echo(json.dumps(report, ensure_ascii=False, indent=2))
             return
@@ -59,9 +60,8 @@ def register(cli: click.Group) -> None:
                 tail = "" if v["fallback"] else "  [no fallback]"
                 console.print(f"  {n}. {v['id']:<12} {v['engine']:<10} {settings}  {state}{tail}", markup=False)
             console.print(f"  → speaks with {usable}" if usable else "  → no voice usable here now", markup=False)
-        covered = {r["lang"] for r in voice_report(ws)} if langs else {r["lang"] for r in report}
         if not langs:
-            rest = [tag for tag in LANGUAGES if tag not in covered]
+            rest = [tag for tag in LANGUAGES if tag not in {r["lang"] for r in full}]
             if rest:
                 console.print(f"no synthetic voice: {', '.join(rest)} — these need a recording of the approved "
                               "translation (translations/<id>/<lang>.wav|mp3|m4a)", markup=False)
