@@ -116,7 +116,7 @@ def render_text(**kw) -> str:
         out.append("")
     if c["missing"]:
         out.append("Thiếu bản ngôn ngữ (missing renditions):")
-        out += [f"  - {i} [{lang}]: {why}" for i, lang, why in c["missing"]]
+        out += [f"  - {i} [{language_name(lang)}]: {why}" for i, lang, why in c["missing"]]
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
