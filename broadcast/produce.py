@@ -179,7 +179,7 @@ def _translated_rendition(ws: Workspace, conn, ann: Announcement, approval: Appr
         return None, f"no approved {language_name(lang)} translation (translations are not available)"
     state = translation_state(ws, conn, ann, lang)
     if state.state != "approved" or not state.text:
-        return None, state.reason
+        return None, f"{language_name(lang)} translation {state.state}: {state.reason}"
     if state.recording is None:
         from .speech import has_speech_route
 
@@ -275,7 +275,7 @@ def render_rendition(root: str, r: Rendition, key: str, profiles: list[str],
         if loudspeaker or not first_reading:
             first_reading = [round(x, 3) for x in programme.first_reading]
     speech_meta = {"engine": speech.engine, "voice": speech.voice, "engine_version": speech.engine_version,
-                   "fallbacks": list(speech.fallbacks)}
+                   "fallbacks": list(speech.fallbacks), "warnings": list(getattr(speech, "warnings", ()))}
     result = RenderResult(r.key, masters, speech_meta, first_reading, True)
     atomic_write_bytes(_masters_dir(ws) / f"{key}.json",
                        json.dumps(asdict(result), ensure_ascii=False, indent=1).encode())

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
+# Off a terminal (pipes, CI, logs) tables are not squeezed into 80 columns.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
