@@ -11,9 +11,8 @@ import click
 
 from ..cli import PartialFailure, pass_workspace, report
 from ..config import ID_RE, Workspace
-from ..errors import BroadcastError
 from ..ui import console, progress, show_path, warn
-from .models import STATUSES, AudioError, QueueError
+from .models import STATUSES, AudioError
 
 STORE_DIR = "store"
 # Long recordings print where they are at most this often (seconds of wall time).
@@ -304,5 +303,3 @@ def register(cli: click.Group) -> None:
     cli.add_command(transcribe)
     cli.add_command(review)
 
-
-__all__ = ["register", "transcribe", "review", "BroadcastError", "QueueError"]
