@@ -271,3 +271,16 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     for status, n in conn.execute("SELECT status, count(*) FROM feedback_items GROUP BY status"):
         out[status] = n
     return out
+
+
+def facets(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The distinct areas, announcement ids and tags in use, sorted: the choices a front end
+    offers as filters."""
+    return {
+        "areas": [r[0] for r in conn.execute(
+            "SELECT DISTINCT area FROM feedback_items WHERE area IS NOT NULL ORDER BY area")],
+        "announcements": [r[0] for r in conn.execute(
+            "SELECT DISTINCT announcement_id FROM feedback_items WHERE announcement_id IS NOT NULL"
+            " ORDER BY announcement_id")],
+        "tags": [r[0] for r in conn.execute("SELECT DISTINCT tag FROM feedback_tags ORDER BY tag")],
+    }
