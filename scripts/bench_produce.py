@@ -1,0 +1,149 @@
+"""Benchmark `broadcast produce` against the floor any tool must pay, in one run.
+
+(a) produce cold (empty caches), (b) the floor: the same speech (espeak-ng, same voice and
+rate, one call per announcement) then one ffmpeg run per distinct output with the same filters
+and encoders, plus a copy per area and slot, (c) a warm rerun with nothing changed,
+(d) produce cold with --jobs 1 vs --jobs 2. Peak memory is the largest single process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from broadcast import mastering  # noqa: E402
+from broadcast.speech.normalize import normalize_vi as normalize  # noqa: E402
+
+DAY = "2099-12-14"
+AREAS = ("ban-a", "ban-b", "ban-c")
+TEXTS = [
+    "Ủy ban nhân dân xã thông báo lịch tiêm chủng cho trẻ em dưới 5 tuổi vào ngày {d}/12/2099, "
+    "từ 7 giờ 30 phút tại Trạm Y tế xã. Các gia đình mang theo sổ tiêm chủng.",
+    "Ban Chỉ huy phòng thủ dân sự xã cảnh báo mưa lớn kéo dài, nguy cơ lũ quét tại bản {d}. "
+    "Bà con không đi qua ngầm tràn; khi có sự cố gọi số 112.",
+    "Công an xã hỗ trợ kích hoạt tài khoản định danh điện tử mức 2 vào thứ Bảy, ngày {d}/12. "
+    "Người dân mang theo thẻ CCCD và điện thoại.",
+]
+
+
+def make_workspace(root: Path, count: int) -> None:
+    for sub in ("announcements", "translations", "voices", "feedback", "output"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    areas = "\n".join(f'[areas.{a}]\nname = "Bản {a[-1].upper()}"\nlanguages = ["vi"]\n' for a in AREAS)
+    (root / "broadcast.toml").write_text(
+        '[commune]\nname = "Xã Bench"\nstation = "Đài truyền thanh xã Bench"\ntimezone = "Asia/Ho_Chi_Minh"\n\n'
+        '[slots]\nmorning = "05:30"\nevening = "17:00"\n\n' + areas, encoding="utf-8")
+    for i in range(count):
+        body = TEXTS[i % len(TEXTS)].format(d=i % 28 + 1)
+        (root / "announcements" / f"tb-{i:03d}.md").write_text(
+            f"---\nid: tb-{i:03d}\ntitle: Thông báo {i}\npriority: normal\nareas: [{', '.join(AREAS)}]\n"
+            f"channels: [loudspeaker, zalo]\nschedule:\n  dates: [{DAY}]\n  slots: [morning, evening]\n"
+            f"repeat: 2\nexpires: 2100-01-01T00:00:00+07:00\n---\n{body}\n", encoding="utf-8")
+    run([sys.executable, "-m", "broadcast", "--workspace", str(root), "approve", str(root / "announcements"),
+         "--by", "bench"])
+
+
+def run(cmd: list[str], **kw) -> tuple[float, int]:
+    """Wall seconds and the peak RSS (KiB) of the largest process in the tree."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def produce(root: Path, jobs: int) -> tuple[float, int]:
+    env = {**os.environ, "CI": "1"}
+    return run([sys.executable, "-m", "broadcast", "--workspace", str(root), "produce", "--date", DAY,
+                "--jobs", str(jobs)], env=env)
+
+
+def floor(root: Path, count: int, jobs: int) -> float:
+    """espeak-ng once per announcement, one ffmpeg per output profile, a copy per area/slot."""
+    out = root / "floor"
+    out.mkdir()
+    ls, z = mastering.PROFILES["loudspeaker"], mastering.PROFILES["zalo"]
+    band = f"highpass=f={ls.highpass_hz:g}:poles=2,lowpass=f={ls.lowpass_hz:g}:poles=2," + \
+        mastering.COMPRESSOR.format(thr=10 ** (mastering.COMPRESSOR_THRESHOLD_DBFS / 20))
+    limiter = mastering.LIMITER.format(limit=10 ** (-2.0 / 20))
+
+    def one(i: int) -> None:
+        text = normalize(TEXTS[i % len(TEXTS)].format(d=i % 28 + 1))
+        wav = out / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(wav)], input=text.encode(), check=True)
+        ls_out, z_out = out / f"{i}.mp3", out / f"{i}.m4a"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "1", "-i", str(wav), "-ac", "1", "-ar",
+                        str(ls.sample_rate), "-af", f"{band},volume=6dB,{limiter}", "-c:a", "libmp3lame",
+                        "-b:a", f"{ls.bitrate_kbps}k", str(ls_out)], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", str(z.sample_rate),
+                        "-af", f"volume=6dB,{limiter}", "-c:a", "aac", "-b:a", f"{z.bitrate_kbps}k", str(z_out)],
+                       check=True)
+        for a in AREAS:
+            for slot in ("morning", "evening"):
+                shutil.copyfile(ls_out, out / f"{a}-{slot}-{i}.mp3")
+            shutil.copyfile(z_out, out / f"{a}-{i}.m4a")
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--announcements", type=int, default=40)
+    parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "produce.json")
+    args = parser.parse_args()
+    n, cores = args.announcements, os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="bench-produce-") as tmp:
+        tmp = Path(tmp)
+        results: dict = {}
+        for jobs in (1, 2):
+            ws = tmp / f"ws-jobs{jobs}"
+            make_workspace(ws, n)
+            t, rss = produce(ws, jobs)
+            results[f"cold_jobs{jobs}"] = {"seconds": round(t, 2), "peak_rss_mib": round(rss / 1024, 1)}
+            print(f"produce cold --jobs {jobs}: {t:.1f} s, peak {rss / 1024:.0f} MiB", flush=True)
+        t_warm, rss_warm = produce(tmp / "ws-jobs2", 2)
+        results["warm_rerun"] = {"seconds": round(t_warm, 2), "peak_rss_mib": round(rss_warm / 1024, 1)}
+        print(f"produce warm rerun: {t_warm:.2f} s", flush=True)
+        t_floor = floor(tmp / "ws-jobs2", n, 2)
+        results["floor_jobs2"] = {"seconds": round(t_floor, 2)}
+        print(f"floor (espeak-ng + one ffmpeg per output, 2 at a time): {t_floor:.1f} s", flush=True)
+        files = len(list((tmp / "ws-jobs2" / "output" / DAY).rglob("*.mp3")))
+    cold = results["cold_jobs2"]["seconds"]
+    ratios = {
+        "produce_over_floor": round(cold / t_floor, 2),
+        "warm_over_cold": round(t_warm / cold, 3),
+        "jobs2_speedup": round(results["cold_jobs1"]["seconds"] / cold, 2),
+    }
+    report = {
+        "benchmark": "produce",
+        "command": "scripts/bench-produce",
+        "announcements": n, "areas": len(AREAS), "slots": 2, "mp3_files": files,
+        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform()},
+        "results": results, "ratios": ratios,
+        "targets": {"produce_over_floor": "<= 1.3", "warm_over_cold": "<= 0.05", "jobs2_speedup": ">= 1.7"},
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(ratios, indent=2))
+    print(f"written {args.output}")
+
+
+if __name__ == "__main__":
+    main()
