@@ -385,6 +385,7 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
                          subject=day.isoformat(), sha256=hashlib.sha256(data).hexdigest(),
                          detail={"files": len(entries), "failed": len(report.failures)})
         report.files = len(entries)
+        shutil.rmtree(folder / ".scratch", ignore_errors=True)
     return report
 
 
