@@ -1,0 +1,1 @@
+"""The review web page (`broadcast review serve`)."""
