@@ -150,8 +150,12 @@ def browser_login(browser, site, name: str = "Chị Lan", viewport=DESKTOP):
     context = browser.new_context(viewport=viewport, locale="vi-VN")
     page = context.new_page()
     dialogs: list[str] = []
+    errors: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs
+    # A Content-Security-Policy violation or a script error shows up here.
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.dialogs, page.errors = dialogs, errors
     page.goto(site["server"].new_link())
     page.fill("input[name=name]", name)
     page.click("button[type=submit]")
@@ -244,6 +248,12 @@ def test_post_without_the_csrf_token_is_refused(site):
     ok = client.post(f"/items/{item_id}", data={**form, "note": "", "tags": "ngập", "csrf": csrf_of(client)})
     assert ok.status_code == 303 and ok.headers["location"] == f"/items/{item_id}?saved=1"
     assert queue.get_item(conn, item_id).tags == ["ngập"]
+    filler = queue.list_items(conn, search="Phản hồi số 0").items[0]
+    dismissed = client.post(f"/items/{filler.id}", data={
+        "version": str(filler.version), "corrected_transcript": filler.transcript, "tags": "", "status": "new",
+        "note": "thử máy", "reviewer": "Bác Tư", "action": "dismiss", "csrf": csrf_of(client)})
+    assert dismissed.status_code == 303
+    assert (queue.get_item(conn, filler.id).status, queue.get_item(conn, filler.id).reviewer) == ("dismissed", "Bác Tư")
     assert client.post("/logout", data={"csrf": csrf_of(client)}).status_code == 303
     assert client.get("/").status_code == 303  # signed out
 
@@ -324,6 +334,11 @@ def test_item_page_plays_audio_and_segments_seek(browser, site):
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     page.screenshot(path=str(ARTIFACTS / "item-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    page.emulate_media(media="print")
+    assert not page.locator("form.review .buttons").is_visible() and page.locator(".machine").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "item-print.png"), full_page=True)
+    assert page.errors == []
     context.close()
 
 
@@ -337,7 +352,7 @@ def test_script_in_a_transcript_is_shown_as_text(browser, site):
     page.goto(f"{site['server'].base}/?area=ly-xom")
     assert '<script>alert("xss")</script>' in page.locator("table.items").inner_text()
     page.wait_for_timeout(200)
-    assert page.dialogs == []
+    assert page.dialogs == [] and page.errors == []
     context.close()
 
 

@@ -391,6 +391,7 @@ def create_app(ws: Workspace, auth: Auth, *, loopback: bool = True, language: st
         Route("/items/{item_id:int}", item_page, methods=["GET"]),
         Route("/items/{item_id:int}", save_item, methods=["POST"]),
         Route("/items/{item_id:int}/audio", item_audio),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; nothing to show
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders)]

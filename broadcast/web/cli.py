@@ -72,8 +72,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
     \b
     Signing in:
     - no password configured: the page listens on 127.0.0.1 only and this command prints a
-      one-time login link; the link is exchanged once for a browser session (12 hours) and
-      then stops working. Press Enter in this terminal for a new link (another reviewer).
+      one-time login link (valid for an hour); it is exchanged once for a browser session
+      (12 hours) and then stops working. Press Enter in this terminal for a new link (another reviewer).
     - [review] password_hash = "scrypt$..." in broadcast.toml (make it with --hash-password;
       a plain `password = "..."` of 8+ characters also works but is stored readable): every
       reviewer signs in with the password, no link is printed. Needed for --host other
