@@ -25,6 +25,7 @@ AUDIO_EXTENSIONS = frozenset({
 })
 # Decoded audio shorter than this share of the duration the container declares is a truncated file.
 TRUNCATION_RATIO = 0.9
+TEMP_SUFFIX = ".part"
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,9 @@ def store_original(path: Path, store_dir: Path, sha256: str) -> Path:
     if target.exists() and target.stat().st_size == path.stat().st_size:
         return target
     store_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{sha256[:12]}.", suffix=".part", dir=store_dir)
+    # The writer's pid in the name: remove_dead_temp_files() can tell a copy cut short by a
+    # killed run from one a concurrent run is still writing.
+    fd, tmp = tempfile.mkstemp(prefix=f".{sha256[:12]}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=store_dir)
     try:
         with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
@@ -205,3 +208,28 @@ def store_original(path: Path, store_dir: Path, sha256: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_dead_temp_files(store_dir: Path) -> list[Path]:
+    """Delete temp copies left in the store by runs that died mid-copy (power cut, SIGKILL);
+    those of live writers stay. Returns what was removed."""
+    removed = []
+    if not store_dir.is_dir():
+        return removed
+    for p in store_dir.glob(f".*{TEMP_SUFFIX}"):
+        parts = p.name.split(".")  # '', sha prefix, pid, random + suffix
+        pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+        if pid is None or not _alive(pid):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed

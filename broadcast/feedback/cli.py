@@ -65,7 +65,7 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     identified by its sha256: one already queued is skipped. The original is copied into
     feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
     from .. import db
-    from .audio import collect_files, sha256_file, store_original
+    from .audio import collect_files, remove_dead_temp_files, sha256_file, store_original
     from .queue import NewItem, add_item, find_by_sha256
     from .transcribe import TranscribeOptions, check_language, load_backend, transcribe_file
 
@@ -88,6 +88,7 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
         return
     conn = db.connect(ws.db_path)
     store = ws.feedback_dir / STORE_DIR
+    remove_dead_temp_files(store)
     engine = None
     added = skipped = 0
     with progress(len(files), "transcribing") as advance:

