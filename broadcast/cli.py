@@ -207,7 +207,7 @@ def main() -> None:
 
 # Modules that add commands to `cli`; each has `register(cli)`. Imported lazily by name so
 # that `broadcast --help` stays fast and one stage's heavy imports do not load for another.
-COMMAND_MODULES: list[str] = ["broadcast.produce_cli", "broadcast.translations.cli", "broadcast.feedback.cli", "broadcast.speech.cli", "broadcast.web.cli"]
+COMMAND_MODULES: list[str] = ["broadcast.produce_cli", "broadcast.translations.cli", "broadcast.feedback.cli", "broadcast.speech.cli", "broadcast.web.cli", "broadcast.check_cli"]
 
 
 def _register_subcommands() -> None:

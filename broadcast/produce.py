@@ -460,8 +460,12 @@ def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, pro
 def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions: dict[str, Rendition],
              results: dict[str, RenderResult], report: ProduceReport) -> list[dict]:
     from . import cap, mastering, rundown, zalo
+    from .check import rundown_statuses
 
     entries: list[dict] = []
+    # Files `broadcast check` did not pass are marked in the run sheet while their bytes are
+    # the ones checked (a remade file starts unmarked until it is checked again).
+    checked = rundown_statuses(folder)
 
     def audio_meta(r: Rendition, res: RenderResult, profile: str, **where) -> dict:
         m = res.masters[profile]
@@ -498,10 +502,12 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
                     _place(Path(m["cache"]), dest, m["sha256"], report, folder)
                     entries.append(_file_entry(folder, dest, **audio_meta(r, res, "loudspeaker", area=area_id,
                                                                           slot=slot, order=order)))
+                    sha, status = checked.get(entries[-1]["path"], (None, "ok"))
                     ls_entries.append(rundown.RundownEntry(
                         order=order, slot=slot, slot_time=ws.config.slots[slot], priority=ann.priority,
                         announcement_id=ann.id, title=ann.title, language=lang, filename=name,
-                        duration=m["duration"], readings=ann.readings))
+                        duration=m["duration"], readings=ann.readings,
+                        status=status if sha == m["sha256"] else "ok"))
         if ls_entries or any(area_id in areas for _i, _w, areas in report.expired) or \
                 any("loudspeaker" in a.channels for a, _, _ in playing):
             ls_folder.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,11 @@ def _parse_day(value: str | None) -> date | None:
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Broadcast date (default: today in the commune's timezone).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Renditions made in parallel (default: number of cores).")
 @click.option("--wait", is_flag=True, help="If another produce holds this date, wait for it instead of stopping.")
+@click.option("--check", "check_after", is_flag=True,
+              help="Then run `broadcast check` on the date and mark the files it does not pass in the run sheets.")
 @pass_workspace
-def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | None, wait: bool) -> None:
+def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | None, wait: bool,
+            check_after: bool) -> None:
     """The main job: approved announcements scheduled on a date → mastered loudspeaker MP3s
     with playlist and run sheet per area, Zalo voice files and message texts, CAP alerts, and
     output/<date>/manifest.json. Give IDS to produce only those announcements.
@@ -63,6 +66,21 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
         f"{len(result.missing)} missing, {len(result.failures)} failed"
     )
     console.print(f"output: {show_path(result.folder)}")
+    if check_after and result.files:
+        from .check_cli import run_and_show
+
+        checked = run_and_show(ws, day=result.day, ids=list(ids) or None, backend=None, model=None)
+        # Produce again: nothing is rendered (every master is cached); the run sheets pick up the
+        # flags from check.json and the manifest follows the rewritten run sheets.
+        marked = run(ws, ids=list(ids) or None, day=result.day, jobs=jobs, wait=wait)
+        for failure in marked.failures:
+            report(failure)
+        flagged = checked.count("fail") + checked.count("review")
+        if flagged:
+            warn(f"{checked.count('fail')} file(s) marked check-failed and {checked.count('review')} marked "
+                 f"review in the run sheets: listen to them before they are played")
+        if checked.failed or marked.failures:
+            raise PartialFailure()
     if result.failures:
         raise PartialFailure()
 

@@ -21,6 +21,13 @@ PRIORITY_LABELS = {
 }
 
 
+# How the run sheet shows a file `broadcast check` did not pass (RundownEntry.status).
+STATUS_LABELS = {
+    "check-failed": "KHÔNG PHÁT — kiểm tra không đạt (CHECK FAILED: do not play unreviewed)",
+    "review": "NGHE LẠI trước khi phát (REVIEW: listen before playing)",
+}
+
+
 @dataclass(frozen=True)
 class RundownEntry:
     order: int
@@ -88,7 +95,7 @@ def _context(*, area_name: str, station: str, day: date, entries: list[RundownEn
         "day_iso": day.isoformat(), "slots": group_by_slot(entries), "expired": expired,
         "missing": missing, "language_name": language_name, "duration": format_duration,
         "priority_label": lambda p: PRIORITY_LABELS.get(p, (p, p)),
-        "limit_minutes": SLOT_WARNING_SECONDS // 60,
+        "limit_minutes": SLOT_WARNING_SECONDS // 60, "status_label": lambda st: STATUS_LABELS.get(st, st),
     }
 
 
@@ -105,7 +112,7 @@ def render_text(**kw) -> str:
                        f"{c['limit_minutes']} minutes)")
         for e in slot.entries:
             label = PRIORITY_LABELS.get(e.priority, (e.priority,))[0]
-            flag = "" if e.status == "ok" else f"  [{e.status}]"
+            flag = "" if e.status == "ok" else f"  [{e.status}] {STATUS_LABELS.get(e.status, '')}".rstrip()
             out.append(f"{e.order:>3}. {e.title} [{language_name(e.language)}] ({label}) "
                        f"{format_duration(e.duration)} · {e.readings} lần đọc{flag}")
             out.append(f"     {e.filename}")
