@@ -90,16 +90,22 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
 @pass_workspace
 def verify(ws: Workspace, day: str | None) -> None:
     """Check every file under output/<date>/ against the manifest's sha256: reports files that
-    were edited, removed or added after production. Exit 1 if any differ."""
+    were edited, removed or added after production. Also checks the audit log's hash chain:
+    reports entries edited outside broadcast. Exit 1 if anything differs."""
+    from . import audit, db
     from .produce import today, verify as run
 
     the_day = _parse_day(day) or today(ws)
     problems = run(ws, the_day)
     for p in problems:
         click.echo(f"error: {show_path(ws.output_dir / the_day.isoformat())}/{p}", err=True)
-    if problems:
+    broken = audit.verify_chain(db.connect(ws.db_path)) if ws.db_path.is_file() else []
+    for seq in broken:
+        click.echo(f"error: {show_path(ws.db_path)}: audit log entry #{seq} does not match its hash "
+                   "(changed outside broadcast)", err=True)
+    if problems or broken:
         raise PartialFailure()
-    console.print(f"{the_day.isoformat()}: every file matches the manifest")
+    console.print(f"{the_day.isoformat()}: every file matches the manifest; the audit log is intact")
 
 
 def register(cli: click.Group) -> None:

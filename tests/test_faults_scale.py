@@ -192,3 +192,35 @@ def test_transcribe_100_recordings_10_broken(tmp_path):
     assert all(r["transcript"] == "" for r in rows if not r["source_name"].startswith("giong-noi")), \
         [tuple(r) for r in rows if r["transcript"]]  # …and nothing is invented in tones and hiss
     print(f"transcribe of 90 good + 10 broken recordings: {took:.1f} s")
+
+
+# ------------------------------------------------------------------------------------ tampering
+
+
+def test_verify_reports_an_audit_log_edited_outside_broadcast(tmp_path):
+    root = new_workspace(tmp_path / "ws")
+    (root / "announcements" / "tb-001.md").write_text(small("tb-001"), encoding="utf-8")
+    assert run(root, "approve", str(root / "announcements"), "--by", "Chủ tịch UBND").returncode == 0
+    assert run(root, "produce", "--date", DAY).returncode == 0
+    ok = run(root, "verify", "--date", DAY)
+    assert ok.returncode == 0 and "audit log is intact" in ok.stdout, ok.stdout + ok.stderr
+
+    path = load_workspace(root).db_path
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the project's guard holds
+        conn.execute("UPDATE audit_log SET actor = 'Ai đó' WHERE seq = 1")
+    # Someone who drops the guard and rewrites who approved is caught by the hash chain.
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET actor = 'Ai đó' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    bad = run(root, "verify", "--date", DAY)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "audit log entry #1 does not match its hash" in bad.stderr, bad.stderr
+    assert "entry #2" not in bad.stderr  # only the edited entry is named
+
+    # An output file edited after production is named too, beside the audit problem.
+    mp3 = next((root / "output" / DAY).rglob("*.mp3"))
+    mp3.write_bytes(mp3.read_bytes() + b"\0")
+    bad = run(root, "verify", "--date", DAY)
+    assert bad.returncode == 1 and f"{mp3.name}: changed after production" in bad.stderr, bad.stderr
