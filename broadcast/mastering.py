@@ -1,29 +1,28 @@
 """Mastering: a programme (attention signal, station ident, readings) → an encoded file that
 meets its audio profile, measured after encoding.
 
-How one `master()` call spends ffmpeg runs (each a pipe, no temp WAVs; loudness is measured
-in numpy with pyloudnorm, so there is no separate measuring pass):
+What one `master()` call costs (loudness and true peak are measured in numpy, BS.1770-4):
   1. condition: band-limit + gentle compression (loudspeaker), level near the target, limit
-     peaks a little below the ceiling (raw float PCM in and out; skipped when the profile has
-     no filters and the levelled PCM has no peak over the ceiling);
-  2. final trim (computed in numpy on exactly the PCM from 1) + safety limiter + encode to the
-     temp file;
-  3. decode the encoded file and measure it (BS.1770 loudness + 4× oversampled true peak).
+     peaks a little below the ceiling — FFmpeg's own filters run in this process through PyAV
+     (no program started; skipped when the profile has no filters and no peak is over);
+  2. final trim (computed on exactly the PCM from 1) + safety limiter + encode to the temp file:
+     AAC in this process; MP3 through the `ffmpeg` program, because the LAME inside PyAV's
+     wheel is built without its assembly and takes ~2.5× the CPU of the system's;
+  3. decode the encoded file in this process and measure it (loudness + true peak).
 A miss after (3) costs one correction: (2) and (3) again with adjusted gain / ceiling.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
-import warnings
 from dataclasses import dataclass
-from math import gcd
+from fractions import Fraction
+from math import gcd, pi, tan
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
-from scipy.signal import resample_poly
 
 from .errors import BroadcastError
 from .fsutil import sha256_file, temp_path_for
@@ -92,8 +91,10 @@ COMPRESSOR = "acompressor=threshold={thr:.6f}:ratio=2.5:attack=10:release=200:kn
 COMPRESSOR_THRESHOLD_DBFS = -20.0
 # Rough loudness the compressor (at that input) and the limiter take off speech; the first
 # conditioning run aims this much higher, so one run usually lands within the trim headroom.
-COMPRESSOR_MAKEUP_DB = 6.0
-LIMITER_MAKEUP_DB = 2.5
+# (Aimed at the top of the window: espeak-ng speech came out of the first run ~0.5 dB under it
+# with 6.0 / 2.5, so half the masters paid a second conditioning run; above it, a trim down.)
+COMPRESSOR_MAKEUP_DB = 7.5
+LIMITER_MAKEUP_DB = 3.5
 # The conditioning limiter sits this far below the final ceiling, so the final trim (usually
 # upwards, to make up what limiting took) does not drive peaks into the limiter again.
 TRIM_HEADROOM_DB = 1.5
@@ -150,7 +151,12 @@ def resample(samples: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
     if rate == to_rate or len(samples) == 0:
         return samples
     g = gcd(int(rate), int(to_rate))
-    return resample_poly(samples, to_rate // g, rate // g).astype(np.float32)
+    up, down = to_rate // g, rate // g
+    if down == 1:     # 22050 → 44100 (espeak-ng, Piper): no scipy import in the workers
+        return _upsample(samples, up).astype(np.float32)
+    from scipy.signal import resample_poly
+
+    return resample_poly(samples, up, down).astype(np.float32)
 
 
 def build_programme(reading: np.ndarray, reading_rate: int, *, ident: np.ndarray | None,
@@ -186,55 +192,159 @@ def build_programme(reading: np.ndarray, reading_rate: int, *, ident: np.ndarray
 
 # ---------------------------------------------------------------- measurement
 
+# BS.1770-4 gating blocks: 400 ms, 75 % overlap; absolute gate -70 LUFS, relative gate -10 LU.
+BLOCK_SECONDS = 0.4
+BLOCK_OVERLAP = 0.75
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+# resample_poly's anti-imaging filter spans this many input samples each side.
+_HALF_TAPS = 10
+
+
+@functools.lru_cache(maxsize=8)
+def _k_weighting(rate: int) -> str:
+    """The BS.1770 K-weighting (shelf, then RLB high-pass) for any rate, as two libav biquads run
+    in double precision: the analogue prototypes of the 48 kHz coefficients in the standard, as
+    libebur128 and ffmpeg's ebur128 derive them (the standard's table exactly at 48 kHz)."""
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = tan(pi * f0 / rate)
+    vh = 10 ** (gain_db / 20)
+    vb = vh ** 0.4996667741545416
+    a0 = 1 + k / q + k * k
+    shelf = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0,
+             1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = tan(pi * f0 / rate)
+    a0 = 1 + k / q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    return ",".join("biquad=" + ":".join(f"{n}={float(v)!r}" for n, v in zip(("b0", "b1", "b2", "a0", "a1", "a2"), c))
+                    + ":precision=f64" for c in (shelf, highpass))
+
+
 def loudness(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness (LUFS, BS.1770-4); -inf for silence or audio shorter than 0.4 s."""
-    x = np.asarray(samples, dtype=np.float64)
-    if len(x) < int(0.4 * rate) + 1:
+    """Integrated loudness (LUFS, BS.1770-4, mono); -inf for silence or audio shorter than 0.4 s.
+    Block energies come from one cumulative sum, so a long programme costs one filter pass."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    block = BLOCK_SECONDS * rate
+    if len(x) < int(block) + 1:
         return float("-inf")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # pyloudnorm warns on clipping; we measure, not judge
-        return float(pyloudnorm.Meter(rate).integrated_loudness(x))
+    weighted = _filter(x, int(rate), _k_weighting(int(rate)), "loudness measurement").astype(np.float64)
+    energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
+    step = BLOCK_SECONDS * (1 - BLOCK_OVERLAP)
+    count = int(round((len(x) / rate - BLOCK_SECONDS) / step)) + 1
+    starts = (np.arange(count) * step * rate).astype(np.int64)
+    ends = np.minimum((np.arange(count) * step * rate + block).astype(np.int64), len(weighted))
+    z = np.maximum(energy[ends] - energy[starts], 0.0) / block
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(z)
+    gated = z[levels >= ABSOLUTE_GATE_LUFS]
+    if gated.size == 0:
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(gated.mean()) + RELATIVE_GATE_LU
+    kept = z[(levels >= ABSOLUTE_GATE_LUFS) & (levels > relative)]
+    return float(-0.691 + 10 * np.log10(kept.mean())) if kept.size else float("-inf")
+
+
+@functools.lru_cache(maxsize=4)
+def _phases(up: int) -> np.ndarray:
+    """scipy.signal.resample_poly(x, up, 1)'s filter (firwin, Kaiser β 5, 10 input samples each
+    side) split into its `up` phases: row p holds the taps of outputs up·m + p, for x[m+10-i]."""
+    half = _HALF_TAPS * up
+    n = np.arange(2 * half + 1) - half
+    taps = np.sinc(n / up) * np.kaiser(2 * half + 1, 5.0)
+    taps = np.concatenate((taps / taps.sum() * up, np.zeros(up)))
+    return np.stack([taps[p::up][:2 * _HALF_TAPS + 1] for p in range(up)])
+
+
+def _upsample(x: np.ndarray, up: int) -> np.ndarray:
+    """`resample_poly(x, up, 1)` in numpy (same filter and alignment)."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty((len(x), up))
+    for p, taps in enumerate(_phases(up)):
+        out[:, p] = np.convolve(x, taps)[_HALF_TAPS:_HALF_TAPS + len(x)]
+    return out.reshape(-1)
 
 
 def true_peak(samples: np.ndarray, rate: int) -> float:
-    """dBTP: peak of the 4× oversampled signal (BS.1770-4 Annex 2; 2× above 96 kHz)."""
-    x = np.asarray(samples, dtype=np.float64)
+    """dBTP: peak of the 4× oversampled signal (BS.1770-4 Annex 2; 2× above 96 kHz).
+
+    The peak of `resample_poly(x, 4, 1)` (to 1e-15), without computing most of it: each
+    interpolated sample is its 8 nearest taps (computed everywhere, cheaply) plus the 13 outer
+    ones, which cannot add more than sum(|outer taps|) × the sample peak. Only where that bound
+    could beat the largest value already known is the full 21-tap sum computed — on speech,
+    about 1 % of the samples."""
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
     if len(x) == 0:
         return float("-inf")
     factor = 4 if rate < 96000 else 2
-    peak = float(np.max(np.abs(resample_poly(x, factor, 1))))
-    peak = max(peak, float(np.max(np.abs(x))))
-    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+    sample_peak = float(np.max(np.abs(x)))
+    if sample_peak == 0:
+        return float("-inf")
+    phases = _phases(factor)
+    # Phase 0 lands on the input samples: one tap (~1.0006) and the rest zeros to 1e-16.
+    centre = abs(phases[0, _HALF_TAPS])
+    known = sample_peak * (centre - (float(np.abs(phases[0]).sum()) - centre))
+    between = phases[1:]
+    lo, hi = _HALF_TAPS - 4, _HALF_TAPS + 4        # taps for x[m+4] … x[m-3]
+    worth = np.zeros(len(x), dtype=bool)
+    for taps in between:
+        outer = (float(np.abs(taps).sum()) - float(np.abs(taps[lo:hi]).sum())) * sample_peak
+        near = np.convolve(x, taps[lo:hi])[_HALF_TAPS - lo:_HALF_TAPS - lo + len(x)]
+        worth |= np.abs(near) > known - outer
+    peak = sample_peak * centre
+    positions = np.flatnonzero(worth)
+    if len(positions) > len(x) // 10:      # steady loud material (tones, noise): all of it
+        peak = max(peak, *(float(np.max(np.abs(np.convolve(x, taps)[_HALF_TAPS:_HALF_TAPS + len(x)])))
+                           for taps in between))
+    elif len(positions):
+        padded = np.concatenate((np.zeros(_HALF_TAPS), x, np.zeros(_HALF_TAPS)))
+        offsets = 2 * _HALF_TAPS - np.arange(2 * _HALF_TAPS + 1)      # x[m+10-i], i = 0 … 20
+        for chunk in np.array_split(positions, max(1, len(positions) // 65536)):
+            windows = padded[chunk[:, None] + offsets[None, :]]
+            peak = max(peak, float(np.max(np.abs(windows @ between.T))))
+    return 20 * np.log10(peak)
 
 
 def decode(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
-    """Decode any audio file with ffmpeg to float32 mono (at its own rate unless given)."""
+    """Decode any audio file to float32 mono (at its own rate unless given), in this process
+    with FFmpeg's decoders through PyAV (the same samples `ffmpeg -ac 1 -f f32le` gives)."""
+    import av
+
     path = Path(path)
-    rate = sample_rate or _probe_rate(path)
-    out = _ffmpeg(["-i", str(path), "-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le", "pipe:1"],
-                  path=path, what="decode")
-    return np.frombuffer(out, dtype=np.float32), rate
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise MasteringError("cannot read the audio stream: no audio", path)
+            stream = container.streams.audio[0]
+            rate = int(sample_rate or stream.codec_context.sample_rate)
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            converted = False
+            for frame in container.decode(stream):
+                if (not converted and frame.format.name in ("flt", "fltp") and frame.sample_rate == rate
+                        and frame.layout.nb_channels == 1):
+                    chunks.append(frame.to_ndarray().reshape(-1))   # MP3/AAC decoders give this
+                else:
+                    converted = True
+                    chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+            if converted:
+                chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    except av.error.FFmpegError as exc:
+        raise MasteringError(f"cannot decode the audio: {exc}", path) from None
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    return samples.astype(np.float32, copy=False), rate
 
 
 def measure(path: Path) -> tuple[float, float]:
-    """Integrated LUFS and true peak dBTP of an encoded file (one ffmpeg decode)."""
+    """Integrated LUFS and true peak dBTP of an encoded file."""
     samples, rate = decode(path)
     return loudness(samples, rate), true_peak(samples, rate)
 
 
-def _probe_rate(path: Path) -> int:
-    proc = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=sample_rate",
-         "-of", "default=nw=1:nk=1", str(path)], capture_output=True, text=True)
-    try:
-        return int(proc.stdout.strip().splitlines()[0])
-    except (ValueError, IndexError):
-        raise MasteringError(f"cannot read the audio stream: {proc.stderr.strip() or 'no audio'}",
-                             path) from None
-
-
 def _ffmpeg(args: list[str], *, path: Path | None, what: str, stdin: bytes | None = None) -> bytes:
-    cmd = [FFMPEG, "-hide_banner", "-nostats", "-loglevel", "error", *args]
+    # One thread per run: `produce --jobs N` already keeps every core busy with N workers.
+    cmd = [FFMPEG, "-hide_banner", "-nostats", "-loglevel", "error", "-threads", "1",
+           "-filter_threads", "1", *args]
     try:
         if stdin is None:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True)
@@ -253,6 +363,72 @@ def _raw_input(rate: int) -> list[str]:
     return ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
 
 
+# ---------------------------------------------------------------- FFmpeg filters in process
+
+FRAME_SAMPLES = 1 << 16   # PCM handed to libav a frame at a time
+
+
+def _frames(pcm: np.ndarray, rate: int):
+    import av
+
+    pcm = np.ascontiguousarray(pcm, dtype=np.float32)
+    for start in range(0, len(pcm), FRAME_SAMPLES):
+        frame = av.AudioFrame.from_ndarray(pcm[start:start + FRAME_SAMPLES].reshape(1, -1),
+                                           format="flt", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        yield frame
+
+
+def _filter_graph(chain: str, rate: int):
+    """An ffmpeg `-af` chain ("name=args,name=args") as a libav graph: mono float in and out."""
+    import av
+
+    graph = av.filter.Graph()
+    node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
+    for part in [*chain.split(","), "aformat=sample_fmts=flt:channel_layouts=mono"]:
+        name, _, args = part.partition("=")
+        nxt = graph.add(name, args or None)
+        node.link_to(nxt)
+        node = nxt
+    sink = graph.add("abuffersink")
+    node.link_to(sink)
+    graph.configure()
+    return graph
+
+
+def _run_filters(pcm: np.ndarray, rate: int, chain: str, consume) -> None:
+    """Push `pcm` through `chain`, handing each filtered frame to `consume`."""
+    import av
+
+    graph = _filter_graph(chain, rate)
+
+    def drain() -> None:
+        while True:
+            try:
+                consume(graph.pull())
+            except (BlockingIOError, av.error.EOFError):
+                return
+
+    for frame in _frames(pcm, rate):
+        graph.push(frame)
+        drain()
+    graph.push(None)
+    drain()
+
+
+def _filter(pcm: np.ndarray, rate: int, chain: str, what: str) -> np.ndarray:
+    import av
+
+    out: list[np.ndarray] = []
+    try:
+        _run_filters(pcm, rate, chain, lambda f: out.append(f.to_ndarray().reshape(-1)))
+    except av.error.FFmpegError as exc:
+        raise MasteringError(f"{what} failed: {exc}") from None
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
 # ---------------------------------------------------------------- mastering
 
 @dataclass(frozen=True)
@@ -267,10 +443,16 @@ class MasteredFile:
 
 
 def prepare(programme: Programme, profile: AudioProfile) -> np.ndarray:
+    """The PCM that will be encoded (see `_prepare`)."""
+    return _prepare(programme, profile)[0]
+
+
+def _prepare(programme: Programme, profile: AudioProfile) -> tuple[np.ndarray, float | None]:
     """The PCM that will be encoded, within a small trim of its final level: band-limited and
     compressed where the profile says so, brought near the target and peak-limited a little
-    below the ceiling (one ffmpeg run, skipped when nothing needs it). Loudness is then measured
-    on this, so the final gain fits what is encoded and barely touches the limiter again."""
+    below the ceiling (FFmpeg's filters, run in this process; skipped when nothing needs it).
+    Loudness is then measured on this, so the final gain fits what is encoded and barely touches
+    the limiter again. Returns the PCM and that loudness (None where nothing was run)."""
     rate = profile.sample_rate
     x = resample(programme.samples, programme.sample_rate, rate)
     level = loudness(x, rate)
@@ -291,16 +473,13 @@ def prepare(programme: Programme, profile: AudioProfile) -> np.ndarray:
         x = x * np.float32(10 ** ((profile.target_lufs - level) / 20))
     ceiling_db = profile.max_true_peak_dbtp - profile.limiter_margin_db - TRIM_HEADROOM_DB
     if not filters and float(np.max(np.abs(x))) <= 10 ** (ceiling_db / 20):
-        return x.astype(np.float32, copy=False)
-    data = np.ascontiguousarray(x, dtype=np.float32).tobytes()
+        return x.astype(np.float32, copy=False), None
     makeup = (profile.target_lufs - COMPRESSOR_INPUT_LUFS + COMPRESSOR_MAKEUP_DB if profile.compress
               else LIMITER_MAKEUP_DB)
     tries: list[tuple[float, float]] = []
     for _ in range(MAX_CONDITION_RUNS):
         chain = [*filters, f"volume={makeup:.3f}dB", LIMITER.format(limit=_limit(ceiling_db))]
-        out = _ffmpeg([*_raw_input(rate), "-af", ",".join(chain), "-f", "f32le", "-ac", "1", "pipe:1"],
-                      path=None, what="condition", stdin=data)
-        y = np.frombuffer(out, dtype=np.float32)
+        y = _filter(x, rate, ",".join(chain), "condition")
         level = loudness(y, rate)
         # Close enough when the final trim up to the target stays inside the headroom left
         # for it (a trim down is always safe).
@@ -314,7 +493,7 @@ def prepare(programme: Programme, profile: AudioProfile) -> np.ndarray:
             (g0, l0), (g1, l1) = tries[-2], tries[-1]
             slope = min(1.0, max(0.15, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
         makeup += (profile.target_lufs - level) / slope
-    return y
+    return y, level
 
 
 def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
@@ -327,12 +506,12 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
     tmp = temp_path_for(dest)
     try:
         try:
-            pcm = prepare(programme, profile)
+            pcm, level = _prepare(programme, profile)
         except MasteringError as e:
             raise MasteringError(e.reason, dest, hint=e.problem.hint) from None
         rate = profile.sample_rate
         ceiling_db = profile.max_true_peak_dbtp - profile.limiter_margin_db
-        gain_db = _trim_for_target(pcm, rate, profile.target_lufs, ceiling_db) + profile.encoder_loss_lu
+        gain_db = _trim_for_target(pcm, rate, profile.target_lufs, ceiling_db, level) + profile.encoder_loss_lu
 
         measured: tuple[float, float, float] | None = None
         for _attempt in range(2):   # the first try, then one correction
@@ -365,10 +544,13 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
                         integrated_lufs=round(lufs, 2), true_peak_dbtp=round(tp, 2), profile=profile.name)
 
 
-def _trim_for_target(pcm: np.ndarray, rate: int, target: float, ceiling_db: float) -> float:
-    """Gain (dB) from the prepared PCM to `target`. Where that pushes peaks over the ceiling the
-    limiter will cost some loudness: estimate it (as a hard clip) and make up for it."""
-    level = loudness(pcm, rate)
+def _trim_for_target(pcm: np.ndarray, rate: int, target: float, ceiling_db: float,
+                     level: float | None = None) -> float:
+    """Gain (dB) from the prepared PCM (at `level` LUFS, measured when not given) to `target`.
+    Where that pushes peaks over the ceiling the limiter will cost some loudness: estimate it
+    (as a hard clip) and make up for it."""
+    if level is None:
+        level = loudness(pcm, rate)
     if not np.isfinite(level):
         raise MasteringError("the programme became silent after filtering")
     gain_db = target - level
@@ -390,7 +572,11 @@ def _limit(ceiling_db: float) -> float:
 
 def _encode(pcm: np.ndarray, gain_db: float, ceiling_db: float, profile: AudioProfile, out: Path) -> None:
     data = np.ascontiguousarray(pcm * np.float32(10 ** (gain_db / 20)), dtype=np.float32)
-    args = [*_raw_input(profile.sample_rate), "-af", LIMITER.format(limit=_limit(ceiling_db)),
+    limiter = LIMITER.format(limit=_limit(ceiling_db))
+    if profile.codec in IN_PROCESS_CODECS:
+        _encode_in_process(data, limiter, profile, out)
+        return
+    args = [*_raw_input(profile.sample_rate), "-af", limiter,
             "-c:a", profile.codec, "-b:a", f"{profile.bitrate_kbps}k",
             "-ar", str(profile.sample_rate), "-ac", "1",
             # no encoder version strings: the same input gives the same bytes
@@ -399,6 +585,42 @@ def _encode(pcm: np.ndarray, gain_db: float, ceiling_db: float, profile: AudioPr
         args += ["-profile:a", "aac_low", "-movflags", "+faststart"]
     args += ["-f", profile.container, "-y", str(out)]
     _ffmpeg(args, path=out, what=f"encode ({profile.name})", stdin=data.tobytes())
+
+
+# Encoders run in this process through PyAV (no program start per file). Not libmp3lame: the
+# LAME in PyAV's wheel lacks its assembly and takes ~2.5× the CPU of the system's.
+IN_PROCESS_CODECS = frozenset({"aac"})
+
+
+def _encode_in_process(data: np.ndarray, limiter: str, profile: AudioProfile, out: Path) -> None:
+    """Limiter + encoder + muxer in this process: the same libav code the ffmpeg program runs,
+    with the same options (bit-exact, so the same input gives the same bytes)."""
+    import av
+
+    options = {"fflags": "+bitexact"}
+    codec_options = {"flags": "+bitexact"}
+    if profile.codec == "aac":
+        # the coder named, so a different FFmpeg build cannot change it (twoloop: the default
+        # of both the ffmpeg program and PyAV here, and better than "fast" at 64 kb/s)
+        options["movflags"] = "+faststart"
+        codec_options.update(profile="aac_low", aac_coder="twoloop")
+    try:
+        with av.open(str(out), "w", format=profile.container, container_options=options) as container:
+            stream = container.add_stream(profile.codec, rate=profile.sample_rate)
+            stream.layout = "mono"
+            stream.bit_rate = profile.bitrate_kbps * 1000
+            stream.codec_context.options = codec_options
+
+            def encode(frame) -> None:
+                frame.pts = None          # the encoder counts samples itself
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+
+            _run_filters(data, profile.sample_rate, limiter, encode)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    except av.error.FFmpegError as exc:
+        raise MasteringError(f"encode ({profile.name}) failed: {exc}", out) from None
 
 
 # ---------------------------------------------------------------- tags

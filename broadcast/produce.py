@@ -34,7 +34,7 @@ from .languages import SOURCE_LANGUAGE, language_name
 from .models import PRIORITY_ORDER, Announcement, Approval
 
 # Bump when the way a master is made changes, so cached masters are redone.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"   # 2: conditioning, AAC encode and verification in process (PyAV)
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "produce.lock"
 

@@ -1,9 +1,12 @@
 """Benchmark `broadcast produce` against the floor any tool must pay, in one run.
 
 (a) produce cold (empty caches), (b) the floor: the same speech (espeak-ng, same voice and
-rate, one call per announcement) then one ffmpeg run per distinct output with the same filters
-and encoders, plus a copy per area and slot, (c) a warm rerun with nothing changed,
-(d) produce cold with --jobs 1 vs --jobs 2. Peak memory is the largest single process.
+rate, one call per announcement, plus the station ident once) then one ffmpeg run per distinct
+output making the same programme (ident, pause, reading(s) with the same gaps) with the same
+filters and encoders, plus a copy per area and slot, (c) a warm rerun with nothing changed,
+(d) produce cold with --jobs 1 vs --jobs 2. Peak memory is the largest single process. CPU
+seconds (user + system, children included) are reported beside wall time: on a shared machine
+they say what the work cost when wall time says mostly how busy the neighbours were.
 """
 
 from __future__ import annotations
@@ -55,52 +58,70 @@ def make_workspace(root: Path, count: int) -> None:
          "--by", "bench"])
 
 
-def run(cmd: list[str], **kw) -> tuple[float, int]:
-    """Wall seconds and the peak RSS (KiB) of the largest process in the tree."""
+def run(cmd: list[str], **kw) -> tuple[float, int, float]:
+    """Wall seconds, the peak RSS (KiB) of the largest process in the tree, and CPU seconds
+    (user + system of the process and every child it waited for)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
-def produce(root: Path, jobs: int) -> tuple[float, int]:
+def produce(root: Path, jobs: int) -> tuple[float, int, float]:
     env = {**os.environ, "CI": "1"}
     return run([sys.executable, "-m", "broadcast", "--workspace", str(root), "produce", "--date", DAY,
                 "--jobs", str(jobs)], env=env)
 
 
-def floor(root: Path, count: int, jobs: int) -> float:
-    """espeak-ng once per announcement, one ffmpeg per output profile, a copy per area/slot."""
+def floor(root: Path, count: int, jobs: int) -> tuple[float, float]:
+    """espeak-ng once per announcement (and once for the ident), one ffmpeg per output profile
+    making the programme produce makes — [ident][1 s][reading]([1.5 s][reading])[0.5 s] — with
+    the same filters and encoders, then a copy per area/slot. Wall and CPU seconds."""
     out = root / "floor"
     out.mkdir()
     ls, z = mastering.PROFILES["loudspeaker"], mastering.PROFILES["zalo"]
     band = f"highpass=f={ls.highpass_hz:g}:poles=2,lowpass=f={ls.lowpass_hz:g}:poles=2," + \
         mastering.COMPRESSOR.format(thr=10 ** (mastering.COMPRESSOR_THRESHOLD_DBFS / 20))
     limiter = mastering.LIMITER.format(limit=10 ** (-2.0 / 20))
+    after_ident = f"[0:a]apad=pad_dur={mastering.PAUSE_AFTER_IDENT:g}[i];"
+    tail = mastering.TAIL_SILENCE
+    # the loudspeaker programme reads twice (repeat: 2), Zalo once
+    ls_graph = (after_ident + f"[1:a]asplit[r1][r2];[r1]apad=pad_dur={mastering.GAP_BETWEEN_READINGS:g}[a];"
+                f"[r2]apad=pad_dur={tail:g}[b];[i][a][b]concat=n=3:v=0:a=1,aresample={ls.sample_rate},"
+                f"{band},volume=6dB,{limiter}")
+    z_graph = (after_ident + f"[1:a]apad=pad_dur={tail:g}[b];[i][b]concat=n=2:v=0:a=1,"
+               f"aresample={z.sample_rate},volume=6dB,{limiter}")
+    cpu0 = os.times()
+    start = time.perf_counter()
+    ident = out / "ident.wav"
+    subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(ident)],
+                   input=normalize("Đây là Đài truyền thanh xã Bench.").encode(), check=True)
 
     def one(i: int) -> None:
         text = normalize(TEXTS[i % len(TEXTS)].format(d=i % 28 + 1))
         wav = out / f"{i}.wav"
         subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(wav)], input=text.encode(), check=True)
         ls_out, z_out = out / f"{i}.mp3", out / f"{i}.m4a"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "1", "-i", str(wav), "-ac", "1", "-ar",
-                        str(ls.sample_rate), "-af", f"{band},volume=6dB,{limiter}", "-c:a", "libmp3lame",
-                        "-b:a", f"{ls.bitrate_kbps}k", str(ls_out)], check=True)
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", str(z.sample_rate),
-                        "-af", f"volume=6dB,{limiter}", "-c:a", "aac", "-b:a", f"{z.bitrate_kbps}k", str(z_out)],
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(ident), "-i", str(wav), "-filter_complex",
+                        ls_graph, "-ac", "1", "-c:a", "libmp3lame", "-b:a", f"{ls.bitrate_kbps}k", str(ls_out)],
+                       check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(ident), "-i", str(wav), "-filter_complex",
+                        z_graph, "-ac", "1", "-c:a", "aac", "-b:a", f"{z.bitrate_kbps}k", str(z_out)],
                        check=True)
         for a in AREAS:
             for slot in ("morning", "evening"):
                 shutil.copyfile(ls_out, out / f"{a}-{slot}-{i}.mp3")
             shutil.copyfile(z_out, out / f"{a}-{i}.m4a")
 
-    start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, range(count)))
-    return time.perf_counter() - start
+    cpu1 = os.times()
+    cpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system
+           + cpu1.children_user - cpu0.children_user + cpu1.children_system - cpu0.children_system)
+    return time.perf_counter() - start, cpu
 
 
 def main() -> None:
@@ -109,33 +130,41 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "produce.json")
     args = parser.parse_args()
     n, cores = args.announcements, os.cpu_count() or 1
+    load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-produce-") as tmp:
         tmp = Path(tmp)
         results: dict = {}
         for jobs in (1, 2):
             ws = tmp / f"ws-jobs{jobs}"
             make_workspace(ws, n)
-            t, rss = produce(ws, jobs)
-            results[f"cold_jobs{jobs}"] = {"seconds": round(t, 2), "peak_rss_mib": round(rss / 1024, 1)}
-            print(f"produce cold --jobs {jobs}: {t:.1f} s, peak {rss / 1024:.0f} MiB", flush=True)
-        t_warm, rss_warm = produce(tmp / "ws-jobs2", 2)
-        results["warm_rerun"] = {"seconds": round(t_warm, 2), "peak_rss_mib": round(rss_warm / 1024, 1)}
-        print(f"produce warm rerun: {t_warm:.2f} s", flush=True)
-        t_floor = floor(tmp / "ws-jobs2", n, 2)
-        results["floor_jobs2"] = {"seconds": round(t_floor, 2)}
-        print(f"floor (espeak-ng + one ffmpeg per output, 2 at a time): {t_floor:.1f} s", flush=True)
+            t, rss, cpu = produce(ws, jobs)
+            results[f"cold_jobs{jobs}"] = {"seconds": round(t, 2), "cpu_seconds": round(cpu, 2),
+                                           "peak_rss_mib": round(rss / 1024, 1)}
+            print(f"produce cold --jobs {jobs}: {t:.1f} s ({cpu:.1f} s CPU), peak {rss / 1024:.0f} MiB", flush=True)
+        t_warm, rss_warm, cpu_warm = produce(tmp / "ws-jobs2", 2)
+        results["warm_rerun"] = {"seconds": round(t_warm, 2), "cpu_seconds": round(cpu_warm, 2),
+                                 "peak_rss_mib": round(rss_warm / 1024, 1)}
+        print(f"produce warm rerun: {t_warm:.2f} s ({cpu_warm:.2f} s CPU)", flush=True)
+        t_floor, cpu_floor = floor(tmp / "ws-jobs2", n, 2)
+        results["floor_jobs2"] = {"seconds": round(t_floor, 2), "cpu_seconds": round(cpu_floor, 2)}
+        print(f"floor (espeak-ng + one ffmpeg per output, 2 at a time): {t_floor:.1f} s ({cpu_floor:.1f} s CPU)",
+              flush=True)
         files = len(list((tmp / "ws-jobs2" / "output" / DAY).rglob("*.mp3")))
     cold = results["cold_jobs2"]["seconds"]
     ratios = {
         "produce_over_floor": round(cold / t_floor, 2),
         "warm_over_cold": round(t_warm / cold, 3),
         "jobs2_speedup": round(results["cold_jobs1"]["seconds"] / cold, 2),
+        # the same ratios in CPU seconds (what the work costs, whatever else the machine runs)
+        "produce_over_floor_cpu": round(results["cold_jobs2"]["cpu_seconds"] / cpu_floor, 2),
+        "warm_over_cold_cpu": round(cpu_warm / results["cold_jobs2"]["cpu_seconds"], 3),
     }
     report = {
         "benchmark": "produce",
         "command": "scripts/bench-produce",
         "announcements": n, "areas": len(AREAS), "slots": 2, "mp3_files": files,
-        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform(),
+                    "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "results": results, "ratios": ratios,
         "targets": {"produce_over_floor": "<= 1.3", "warm_over_cold": "<= 0.05", "jobs2_speedup": ">= 1.7"},
     }

@@ -1,0 +1,89 @@
+"""Loudness and true peak as mastering measures them, against references: a 997 Hz sine of known
+level (BS.1770's own check), pyloudnorm, and scipy's resample_poly for the 4× oversampling."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pyloudnorm
+import pytest
+from scipy.signal import lfilter, resample_poly
+
+from broadcast import mastering
+
+
+def sine(freq: float, amplitude: float, seconds: float, rate: int) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t + 0.3)).astype(np.float32)
+
+
+def speech_like(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    x = lfilter([1.0], [1.0, -0.95], rng.standard_normal(n))
+    x *= (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2 * (np.sin(2 * np.pi * 0.3 * t) > -0.3)
+    return (0.9 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_full_scale_997_hz_sine_reads_minus_3_01_lufs(rate):
+    assert mastering.loudness(sine(997, 1.0, 5.0, rate), rate) == pytest.approx(-3.01, abs=0.02)
+
+
+@pytest.mark.parametrize("make", [lambda r: speech_like(20, r), lambda r: sine(440, 0.1, 3, r),
+                                  lambda r: np.clip(np.random.default_rng(1).standard_normal(3 * r), -1, 1)])
+def test_loudness_agrees_with_pyloudnorm(make):
+    x = np.asarray(make(44100), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = pyloudnorm.Meter(44100).integrated_loudness(x.astype(np.float64))
+    # pyloudnorm's K-weighting is an approximation of the standard's; within 0.1 LU
+    assert mastering.loudness(x, 44100) == pytest.approx(reference, abs=0.1)
+
+
+def test_loudness_of_silence_and_short_audio_is_minus_inf():
+    assert mastering.loudness(np.zeros(44100 * 2, np.float32), 44100) == float("-inf")
+    assert mastering.loudness(np.full(1000, 0.5, np.float32), 44100) == float("-inf")
+
+
+@pytest.mark.parametrize("name, x", [
+    ("speech", speech_like(8, 44100)),
+    ("speech-limited", np.clip(speech_like(8, 44100) * 3, -0.8, 0.8)),
+    ("tone", sine(1000, 0.3, 2, 44100)),
+    ("quarter-rate sine", sine(11025.3, 0.5, 2, 44100)),
+    ("noise", np.clip(np.random.default_rng(3).standard_normal(44100) * 0.8, -1, 1)),
+    ("step", np.r_[np.zeros(500), np.full(100, 0.1), np.zeros(500)]),
+])
+def test_true_peak_is_the_peak_of_resample_poly_4x(name, x):
+    x = np.asarray(x, dtype=np.float32)
+    full = float(np.max(np.abs(resample_poly(x.astype(np.float64), 4, 1))))
+    expected = 20 * np.log10(max(full, float(np.max(np.abs(x)))))
+    assert mastering.true_peak(x, 44100) == pytest.approx(expected, abs=1e-9), name
+
+
+def test_true_peak_of_silence():
+    assert mastering.true_peak(np.zeros(100, np.float32), 44100) == float("-inf")
+    assert mastering.true_peak(np.zeros(0, np.float32), 44100) == float("-inf")
+
+
+@pytest.mark.parametrize("up", [2, 4])
+def test_upsample_is_resample_poly(up):
+    x = speech_like(1, 22050).astype(np.float64)
+    np.testing.assert_allclose(mastering._upsample(x, up), resample_poly(x, up, 1), atol=1e-12)
+
+
+def test_decode_matches_the_ffmpeg_program(tmp_path):
+    import subprocess
+
+    programme = mastering.build_programme(speech_like(3, 22050), 22050, ident=None, ident_rate=None,
+                                          readings=1, attention=False)
+    for profile in mastering.PROFILES.values():
+        out = mastering.master(programme, profile, tmp_path / f"x{profile.extension}")
+        ours, rate = mastering.decode(out.path)
+        cli = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out.path), "-ac", "1", "-f", "f32le", "pipe:1"],
+                             capture_output=True, check=True).stdout
+        theirs = np.frombuffer(cli, dtype=np.float32)
+        assert rate == profile.sample_rate and len(ours) == len(theirs)
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
