@@ -228,13 +228,25 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     block = BLOCK_SECONDS * rate
     if len(x) < int(block) + 1:
         return float("-inf")
-    weighted = _filter(x, int(rate), _k_weighting(int(rate)), "loudness measurement").astype(np.float64)
-    energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
+    weighted = _filter(x, int(rate), _k_weighting(int(rate)), "loudness measurement")
+    weighted *= weighted        # squares in float32 (1e-7 relative), every sum below in float64
     step = BLOCK_SECONDS * (1 - BLOCK_OVERLAP)
     count = int(round((len(x) / rate - BLOCK_SECONDS) / step)) + 1
-    starts = (np.arange(count) * step * rate).astype(np.int64)
-    ends = np.minimum((np.arange(count) * step * rate + block).astype(np.int64), len(weighted))
-    z = np.maximum(energy[ends] - energy[starts], 0.0) / block
+    hop = step * rate
+    parts = int(round(BLOCK_SECONDS / step))
+    if hop == int(hop):
+        # blocks are whole hops (every usual rate): energy per hop, then `parts` hops a block
+        hop = int(hop)
+        whole = len(weighted) // hop
+        per_hop = np.zeros(max(count + parts - 1, whole + 1))
+        per_hop[:whole] = weighted[:whole * hop].reshape(-1, hop).sum(axis=1, dtype=np.float64)
+        per_hop[whole] = weighted[whole * hop:].sum(dtype=np.float64)
+        z = np.lib.stride_tricks.sliding_window_view(per_hop, parts).sum(axis=1)[:count] / block
+    else:
+        energy = np.concatenate(([0.0], np.cumsum(weighted, dtype=np.float64)))
+        starts = (np.arange(count) * step * rate).astype(np.int64)
+        ends = np.minimum((np.arange(count) * step * rate + block).astype(np.int64), len(weighted))
+        z = np.maximum(energy[ends] - energy[starts], 0.0) / block
     with np.errstate(divide="ignore"):
         levels = -0.691 + 10 * np.log10(z)
     gated = z[levels >= ABSOLUTE_GATE_LUFS]
