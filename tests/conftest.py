@@ -83,3 +83,27 @@ def ws(tmp_path: Path) -> WorkspaceHelper:
         (root / sub).mkdir(parents=True)
     (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
     return WorkspaceHelper(root)
+
+
+def write_wav(path: Path, samples, rate: int = 16000) -> Path:
+    """16-bit mono WAV of float samples in [-1, 1]."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def read_wav(path: Path):
+    """(float32 samples, rate) of a 16-bit mono WAV."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768, w.getframerate()

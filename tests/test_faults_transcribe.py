@@ -18,21 +18,13 @@ import pytest
 from broadcast import db
 from broadcast.config import load_workspace
 from broadcast.feedback.audio import sha256_file
-from conftest import CONFIG
+from conftest import CONFIG, write_wav
 
 pytestmark = pytest.mark.slow
 BROADCAST = [sys.executable, "-m", "broadcast"]
 SENTENCES = ("Nhà tôi bị mất điện.", "Xin hỏi lịch tiêm chủng.",
              "Đường vào bản bị sạt lở.")
 
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def speech_folder(folder: Path, count: int, seed: int) -> list[Path]:

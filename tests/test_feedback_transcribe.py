@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,8 @@ from broadcast.feedback.guard import normalise
 from broadcast.feedback.model import PACKAGED_SHA256, packaged_model_dir, resolve_model
 from broadcast.feedback.models import ModelError
 from broadcast.feedback.transcribe import TranscribeOptions, load_backend, transcribe_file
+
+from conftest import read_wav, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +38,6 @@ def cer(reference: str, hypothesis: str) -> float:
     return Levenshtein.distance(ref, normalise(hypothesis)) / max(1, len(ref))
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path)) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768, w.getframerate()
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,8 @@ from broadcast.speech import engines
 from broadcast.speech.engines import EspeakEngine, GttsEngine
 from broadcast.speech.voices import install_default_voices, load_voice_list, packaged_voices_dir
 
+from conftest import write_wav
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples" / "announcements").glob("*.md"))
 
@@ -36,14 +37,6 @@ def body(path: Path) -> str:
 def rms_dbfs(samples: np.ndarray) -> float:
     return 20 * np.log10(float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) + 1e-12)
 
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def tone(seconds: float, amplitude: float = 0.3, rate: int = 16000) -> np.ndarray:
