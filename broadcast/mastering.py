@@ -309,11 +309,15 @@ def true_peak(samples: np.ndarray, rate: int) -> float:
         peak = max(peak, *(float(np.max(np.abs(np.convolve(x, taps)[_HALF_TAPS:_HALF_TAPS + len(x)])))
                            for taps in between))
     elif len(positions):
+        # tap by tap over the chosen positions (no matrix product: BLAS would start threads
+        # that spin on the cores the other workers need)
         padded = np.concatenate((np.zeros(_HALF_TAPS), x, np.zeros(_HALF_TAPS)))
-        offsets = 2 * _HALF_TAPS - np.arange(2 * _HALF_TAPS + 1)      # x[m+10-i], i = 0 … 20
-        for chunk in np.array_split(positions, max(1, len(positions) // 65536)):
-            windows = padded[chunk[:, None] + offsets[None, :]]
-            peak = max(peak, float(np.max(np.abs(windows @ between.T))))
+        inputs = [padded[positions + 2 * _HALF_TAPS - i] for i in range(2 * _HALF_TAPS + 1)]  # x[m+10-i]
+        for taps in between:
+            y = np.zeros(len(positions))
+            for tap, column in zip(taps, inputs):
+                y += tap * column
+            peak = max(peak, float(np.max(np.abs(y))))
     return 20 * np.log10(peak)
 
 
@@ -398,6 +402,7 @@ def _filter_graph(chain: str, rate: int):
     import av
 
     graph = av.filter.Graph()
+    graph.threads = 1       # mono audio gains nothing from a pool; `--jobs` workers use the cores
     node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
     for part in [*chain.split(","), "aformat=sample_fmts=flt:channel_layouts=mono"]:
         name, _, args = part.partition("=")
@@ -588,6 +593,10 @@ def _encode(pcm: np.ndarray, gain_db: float, ceiling_db: float, profile: AudioPr
     if profile.codec in IN_PROCESS_CODECS:
         _encode_in_process(data, limiter, profile, out)
         return
+    if profile.codec == "libmp3lame" and _system_lame() is not None:
+        _encode_mp3_with_system_lame(_filter(data, profile.sample_rate, limiter, f"encode ({profile.name})"),
+                                     profile, out)
+        return
     args = [*_raw_input(profile.sample_rate), "-af", limiter,
             "-c:a", profile.codec, "-b:a", f"{profile.bitrate_kbps}k",
             "-ar", str(profile.sample_rate), "-ac", "1",
@@ -600,8 +609,73 @@ def _encode(pcm: np.ndarray, gain_db: float, ceiling_db: float, profile: AudioPr
 
 
 # Encoders run in this process through PyAV (no program start per file). Not libmp3lame: the
-# LAME in PyAV's wheel lacks its assembly and takes ~2.5× the CPU of the system's.
+# LAME inside PyAV's wheel is built without its assembly and takes ~2.5× the CPU of the system's
+# (the one the ffmpeg program uses), so MP3 goes to the system's libmp3lame directly, or to the
+# ffmpeg program where that library cannot be loaded.
 IN_PROCESS_CODECS = frozenset({"aac"})
+LAME_MONO, LAME_CBR, LAME_QUALITY = 3, 0, 3     # lame.h: MONO, vbr_off; 3 = LAME's (and ffmpeg's) default
+
+
+@functools.lru_cache(maxsize=1)
+def _system_lame():
+    """The system's libmp3lame (installed with ffmpeg) through ctypes, or None."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("mp3lame") or "libmp3lame.so.0")
+        handle, integer, pointer = ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+        lib.lame_init.restype = handle
+        lib.lame_init.argtypes = []
+        for name in ("lame_set_in_samplerate", "lame_set_out_samplerate", "lame_set_num_channels",
+                     "lame_set_mode", "lame_set_VBR", "lame_set_brate", "lame_set_quality",
+                     "lame_set_bWriteVbrTag"):
+            getattr(lib, name).argtypes = [handle, integer]
+        lib.lame_init_params.argtypes = [handle]
+        lib.lame_close.argtypes = [handle]
+        lib.lame_encode_buffer_ieee_float.argtypes = [handle, pointer, pointer, integer, pointer, integer]
+        lib.lame_encode_flush.argtypes = [handle, pointer, integer]
+        lib.lame_get_lametag_frame.argtypes = [handle, pointer, ctypes.c_size_t]
+        lib.lame_get_lametag_frame.restype = ctypes.c_size_t
+    except (OSError, AttributeError):
+        return None
+    return lib
+
+
+def _encode_mp3_with_system_lame(pcm: np.ndarray, profile: AudioProfile, out: Path) -> None:
+    """CBR mono MP3 with the settings `ffmpeg -c:a libmp3lame -b:a …k` gives LAME, and LAME's
+    own Info/LAME tag frame first (encoder delay and padding, so decoders return exactly the
+    samples that went in, as with ffmpeg's muxer)."""
+    import ctypes
+
+    lame = _system_lame()
+    pcm = np.ascontiguousarray(pcm, dtype=np.float32)
+    gfp = lame.lame_init()
+    if not gfp:
+        raise MasteringError(f"encode ({profile.name}) failed: lame_init", out)
+    try:
+        for setter, value in (("in_samplerate", profile.sample_rate), ("out_samplerate", profile.sample_rate),
+                              ("num_channels", 1), ("mode", LAME_MONO), ("VBR", LAME_CBR),
+                              ("brate", profile.bitrate_kbps), ("quality", LAME_QUALITY), ("bWriteVbrTag", 1)):
+            getattr(lame, f"lame_set_{setter}")(gfp, value)
+        if lame.lame_init_params(gfp) < 0:
+            raise MasteringError(f"encode ({profile.name}) failed: LAME refused the settings", out)
+        buffer = ctypes.create_string_buffer(int(1.25 * len(pcm)) + 7200)   # lame.h's worst case
+        size = lame.lame_encode_buffer_ieee_float(gfp, pcm.ctypes.data, None, len(pcm), buffer, len(buffer))
+        if size < 0:
+            raise MasteringError(f"encode ({profile.name}) failed: LAME error {size}", out)
+        data = bytearray(buffer.raw[:size])
+        size = lame.lame_encode_flush(gfp, buffer, len(buffer))
+        if size < 0:
+            raise MasteringError(f"encode ({profile.name}) failed: LAME error {size}", out)
+        data += buffer.raw[:size]
+        tag = ctypes.create_string_buffer(4096)
+        tag_size = lame.lame_get_lametag_frame(gfp, tag, len(tag))
+        data[:tag_size] = tag.raw[:tag_size]     # over the placeholder LAME left for it
+    finally:
+        lame.lame_close(gfp)
+    with open(out, "wb") as fh:
+        fh.write(data)
 
 
 def _encode_in_process(data: np.ndarray, limiter: str, profile: AudioProfile, out: Path) -> None:
@@ -622,6 +696,7 @@ def _encode_in_process(data: np.ndarray, limiter: str, profile: AudioProfile, ou
             stream.layout = "mono"
             stream.bit_rate = profile.bitrate_kbps * 1000
             stream.codec_context.options = codec_options
+            stream.codec_context.thread_count = 1
 
             def encode(frame) -> None:
                 frame.pts = None          # the encoder counts samples itself
