@@ -238,10 +238,15 @@ def _cached(ws: Workspace, key: str, profiles: list[str]) -> RenderResult | None
 def render_rendition(root: str, r: Rendition, key: str, profiles: list[str],
                      ident: tuple | None) -> RenderResult:
     """Speech → programme → one master per profile, into the master cache. Runs in a worker."""
+    return render_in(load_workspace(root), r, key, profiles, ident)
+
+
+def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident: tuple | None) -> RenderResult:
+    """render_rendition on a loaded workspace (a Ray worker renders into a scratch workspace
+    of its own and sends the masters back by value: broadcast/executors.py)."""
     from . import mastering
     from .speech import load_recording, synthesize
 
-    ws = load_workspace(root)
     cached = _cached(ws, key, profiles)
     if cached is not None:
         return cached
@@ -277,9 +282,14 @@ def render_rendition(root: str, r: Rendition, key: str, profiles: list[str],
     speech_meta = {"engine": speech.engine, "voice": speech.voice, "engine_version": speech.engine_version,
                    "fallbacks": list(speech.fallbacks), "warnings": list(getattr(speech, "warnings", ()))}
     result = RenderResult(r.key, masters, speech_meta, first_reading, True)
+    write_cache_meta(ws, key, result)
+    return result
+
+
+def write_cache_meta(ws: Workspace, key: str, result: RenderResult) -> None:
+    """The master cache's record of a rendition (written last: it is what makes the masters count)."""
     atomic_write_bytes(_masters_dir(ws) / f"{key}.json",
                        json.dumps(asdict(result), ensure_ascii=False, indent=1).encode())
-    return result
 
 
 # ---------------------------------------------------------------- place and package
@@ -310,8 +320,10 @@ def _file_entry(folder: Path, path: Path, **extra) -> dict:
 
 def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = None,
             jobs: int | None = None, wait: bool = False,
-            progress: Callable[[int], Callable[[str], None]] | None = None) -> ProduceReport:
-    """Produce everything scheduled on `day` (default: today in the commune's timezone)."""
+            progress: Callable[[int], Callable[[str], None]] | None = None,
+            executor=None) -> ProduceReport:
+    """Produce everything scheduled on `day` (default: today in the commune's timezone).
+    `executor` (broadcast.executors.ExecutorSpec) renders on a Ray cluster; default: local processes."""
     from . import mastering
 
     day = day or today(ws)
@@ -360,7 +372,7 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
             profiles_for[key] = [p for p, ch in (("loudspeaker", "loudspeaker"), ("zalo", "zalo")) if ch in chans]
             if "cap" in chans and "loudspeaker" not in profiles_for[key]:
                 profiles_for[key].append("loudspeaker")
-        results = _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, progress)
+        results = _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, progress, executor)
 
         entries = _package(ws, conn, day, folder, scheduled, renditions, results, report)
         old_manifest = _read_manifest(folder)
@@ -418,7 +430,8 @@ def _gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> 
     return out
 
 
-def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, progress) -> dict[str, RenderResult]:
+def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, progress,
+                executor=None) -> dict[str, RenderResult]:
     keys = {k: _render_key(ws, r, ident_fp, profiles_for[k]) for k, r in renditions.items() if profiles_for[k]}
     results: dict[str, RenderResult] = {}
     todo: list[str] = []
@@ -443,6 +456,11 @@ def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, pro
             report.failures.append(exc)
         advance(k)
 
+    if executor is not None and executor.kind == "ray":
+        from .executors import render_on_ray
+
+        render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
+        return results
     if jobs == 1:
         for k in todo:
             done(k, lambda k=k: render_rendition(root, renditions[k], keys[k], profiles_for[k], ident))

@@ -27,17 +27,25 @@ def _parse_day(value: str | None) -> date | None:
 @click.option("--wait", is_flag=True, help="If another produce holds this date, wait for it instead of stopping.")
 @click.option("--check", "check_after", is_flag=True,
               help="Then run `broadcast check` on the date and mark the files it does not pass in the run sheets.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where renditions are made: local processes, or a Ray cluster (default: [cluster] "
+              "executor in broadcast.toml, else local).")
+@click.option("--ray-address", metavar="ADDR", default=None,
+              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
+              "started on this PC).")
 @pass_workspace
 def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | None, wait: bool,
-            check_after: bool) -> None:
+            check_after: bool, executor: str | None, ray_address: str | None) -> None:
     """The main job: approved announcements scheduled on a date → mastered loudspeaker MP3s
     with playlist and run sheet per area, Zalo voice files and message texts, CAP alerts, and
     output/<date>/manifest.json. Give IDS to produce only those announcements.
 
     A rerun redoes only what changed. Exit 1 if any rendition failed (the rest are produced)."""
+    from .executors import executor_spec
     from .produce import produce as run
 
     parsed = _parse_day(day)
+    spec = executor_spec(ws, executor, ray_address)
 
     def bar(total: int):
         cm = progress(total, "rendering")
@@ -47,7 +55,7 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
 
     bar.cm = None
     try:
-        result = run(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar)
+        result = run(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar, executor=spec)
     finally:
         if bar.cm is not None:
             bar.cm.__exit__(None, None, None)

@@ -1,0 +1,226 @@
+"""Where the heavy work runs: on this PC (a process pool, the default) or on a Ray cluster.
+
+With Ray, inputs and outputs travel by value through Ray's object store, so workers need no
+shared disk: a rendition task gets the workspace's voices and the recording as bytes, renders
+into a scratch workspace of its own and returns the masters' bytes; a transcription actor gets
+a recording's bytes and returns the transcript. The driver alone writes the master cache, the
+final files, the manifest and the review queue, exactly as with the local executor, so their
+guarantees (atomic files, one queue row per recording) do not change.
+
+`[cluster] shared_path = true` says every worker sees the workspace at the same path (an NFS
+mount, or a one-machine cluster): then a task renders straight into the master cache, like a
+local worker process, and nothing but the result's metadata travels.
+
+A task whose worker dies is retried by Ray (MAX_RETRIES); an error in the input (a
+BroadcastError) is not retried: it is reported like a local failure."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DEFAULT_PATHS, Workspace
+from .errors import BroadcastError
+
+EXECUTORS = ("local", "ray")
+# Retries of a task whose worker process (or node) died mid-task.
+MAX_RETRIES = 3
+ENV_ADDRESS = "RAY_ADDRESS"
+
+
+class ExecutorError(BroadcastError):
+    """The cluster cannot be reached or used."""
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """Which executor, and how to reach it. Built from the command line over `[cluster]`."""
+
+    kind: str = "local"
+    """local: this PC's cores; ray: a Ray cluster."""
+    address: str | None = None
+    """Ray address (`ray://head:10001` or `head:6379`); None: $RAY_ADDRESS, else a Ray instance started here."""
+    shared_path: bool = False
+    """Every Ray worker sees the workspace at the same path (then masters are written in place)."""
+    num_cpus: int | None = None
+    """CPUs of a Ray instance started here (default: all cores)."""
+
+
+def executor_spec(ws: Workspace, kind: str | None = None, address: str | None = None) -> ExecutorSpec:
+    """The command line's choice over broadcast.toml's `[cluster]` (executor, ray_address, shared_path)."""
+    section = ws.config.section("cluster")
+    kind = kind or str(section.get("executor", "local"))
+    if kind not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {kind!r}", ws.root / "broadcast.toml",
+                            hint=f"use one of: {', '.join(EXECUTORS)}")
+    address = address or section.get("ray_address") or None
+    return ExecutorSpec(kind=kind, address=address, shared_path=bool(section.get("shared_path", False)))
+
+
+# ---------------------------------------------------------------- Ray session
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError("the ray executor needs Ray installed",
+                            hint='pip install "broadcast[ray]" on this PC and on every worker') from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(spec: ExecutorSpec) -> Iterator:
+    """Ray, connected: to the given address, to $RAY_ADDRESS, or to a fresh local instance
+    (shut down again at the end). An already initialised Ray (a test, a notebook) is reused."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    address = spec.address or os.environ.get(ENV_ADDRESS) or None
+    kwargs: dict = {"log_to_driver": False, "configure_logging": False}
+    if address is None:
+        kwargs.update(num_cpus=spec.num_cpus or os.cpu_count() or 1, include_dashboard=False)
+    try:
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ExecutorError(f"cannot connect to the Ray cluster at {address}: {exc}",
+                            hint="check --ray-address / RAY_ADDRESS and that `ray status` works there") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def wait_each(ray, refs: dict) -> Iterator[tuple[object, object]]:
+    """(key, ref) as each task finishes, in completion order (progress shows on the driver)."""
+    pending = dict(refs)
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            yield pending.pop(ref), ref
+
+
+# ---------------------------------------------------------------- produce
+
+
+@dataclass(frozen=True)
+class WorkspaceBundle:
+    """What a worker needs of the workspace to render: the configuration (folders reset to the
+    defaults inside the worker's scratch workspace) and the voices folder's files."""
+
+    config: object
+    voices: dict[str, bytes]
+
+
+def workspace_bundle(ws: Workspace) -> WorkspaceBundle:
+    voices: dict[str, bytes] = {}
+    if ws.voices_dir.is_dir():
+        for p in sorted(ws.voices_dir.rglob("*")):
+            if p.is_file():
+                voices[str(p.relative_to(ws.voices_dir))] = p.read_bytes()
+    return WorkspaceBundle(dataclasses.replace(ws.config, paths=dict(DEFAULT_PATHS)), voices)
+
+
+def _scratch_workspace(root: Path, bundle: WorkspaceBundle) -> Workspace:
+    voices = root / DEFAULT_PATHS["voices"]
+    for rel, data in bundle.voices.items():
+        dest = voices / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    voices.mkdir(exist_ok=True)
+    return Workspace(root=root, config=bundle.config)
+
+
+def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list[str], ident,
+                    recording: tuple[str, bytes] | None) -> dict:
+    """Runs on a Ray worker: render one rendition in a scratch workspace and return the result
+    with each master's bytes. The recording keeps its file name (the manifest names it)."""
+    from .produce import render_in
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
+            scratch = _scratch_workspace(Path(tmp), bundle)
+            if recording is not None:
+                name, data = recording
+                path = Path(tmp) / "recordings" / name
+                path.parent.mkdir(parents=True)
+                path.write_bytes(data)
+                rendition = dataclasses.replace(rendition, recording=str(path))
+            result = render_in(scratch, rendition, key, profiles, ident)
+            files = {p: (Path(m["cache"]).name, Path(m["cache"]).read_bytes()) for p, m in result.masters.items()}
+            return {"result": result, "files": files}
+    except BroadcastError as exc:
+        return {"error": exc}
+
+
+def render_shared(root: str, rendition, key: str, profiles: list[str], ident) -> dict:
+    """Runs on a Ray worker that sees the workspace at `root`: render into the master cache."""
+    from .produce import render_rendition
+
+    try:
+        return {"result": render_rendition(root, rendition, key, profiles, ident)}
+    except BroadcastError as exc:
+        return {"error": exc}
+
+
+def _store_masters(ws: Workspace, key: str, payload: dict):
+    """Driver side: the returned masters into the master cache (atomically, checked against
+    their sha256), then the cache record that points at them."""
+    from .fsutil import atomic_write_bytes
+    from .produce import _masters_dir, write_cache_meta
+
+    result = payload["result"]
+    masters = {}
+    for profile, (name, data) in payload["files"].items():
+        meta = dict(result.masters[profile])
+        if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+            raise BroadcastError(f"the master for {result.rendition_key} ({profile}) arrived damaged",
+                                 hint="run produce again")
+        dest = _masters_dir(ws) / name
+        atomic_write_bytes(dest, data)
+        meta["cache"] = str(dest)
+        masters[profile] = meta
+    result = dataclasses.replace(result, masters=masters)
+    write_cache_meta(ws, key, result)
+    return result
+
+
+def render_on_ray(spec: ExecutorSpec, ws: Workspace, renditions: dict, keys: dict[str, str],
+                  profiles_for: dict[str, list[str]], ident, done: Callable[[str, Callable], None]) -> None:
+    """Render `renditions` as Ray tasks; `done(key, fn)` is called on the driver as each one
+    finishes, with `fn` giving its RenderResult (or raising its BroadcastError)."""
+    with ray_session(spec) as ray:
+        ident_ref = ray.put(ident)
+        refs = {}
+        if spec.shared_path:
+            task = ray.remote(render_shared).options(max_retries=MAX_RETRIES, num_cpus=1)
+            for k, r in renditions.items():
+                refs[k] = task.remote(str(ws.root), r, keys[k], profiles_for[k], ident_ref)
+        else:
+            bundle_ref = ray.put(workspace_bundle(ws))
+            task = ray.remote(render_by_value).options(max_retries=MAX_RETRIES, num_cpus=1)
+            for k, r in renditions.items():
+                recording = (Path(r.recording).name, Path(r.recording).read_bytes()) if r.recording else None
+                refs[k] = task.remote(bundle_ref, r, keys[k], profiles_for[k], ident_ref, recording)
+
+        def outcome(k: str, ref) -> Callable:
+            def get():
+                try:
+                    payload = ray.get(ref)
+                except ray.exceptions.RayError as exc:   # retries spent: the worker kept dying
+                    raise BroadcastError(f"rendering {k} failed on the cluster: {type(exc).__name__}",
+                                         hint="see `ray status` and the worker logs") from None
+                if "error" in payload:
+                    raise payload["error"]
+                return payload["result"] if spec.shared_path else _store_masters(ws, keys[k], payload)
+            return get
+
+        for k, ref in wait_each(ray, {ref: k for k, ref in refs.items()}):
+            done(k, outcome(k, ref))

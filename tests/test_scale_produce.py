@@ -1,0 +1,108 @@
+"""`produce --executor ray` on a real Ray cluster (a head with 2 CPUs on this machine): the same
+bytes and the same manifest as local processes, and a worker killed mid-batch costs a retry,
+never a file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from raycluster import RayHead, worker_pids
+from test_produce import DAY, make_workspace, run
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("ray", reason="needs the [ray] extra")
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    head = RayHead(num_cpus=2)
+    yield head
+    head.stop()
+
+
+@pytest.fixture(scope="module")
+def approved(tmp_path_factory) -> Path:
+    """One approved workspace; each test copies it, so approvals (and their times) are identical."""
+    root = make_workspace(tmp_path_factory.mktemp("scale") / "base")
+    for name in ("lu-quet", "tiem-chung"):
+        assert run(root, "approve", str(root / "announcements" / f"{name}.md"), "--by", "Chủ tịch").exit_code == 0
+    return root
+
+
+def copy_of(base: Path, dest: Path) -> Path:
+    shutil.copytree(base, dest)
+    return dest
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    folder = root / "output" / DAY
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def local_outputs(approved, tmp_path_factory) -> dict[str, bytes]:
+    """Local executor, twice (2 processes, then 1): mastering must be deterministic for the
+    comparison with Ray to mean anything."""
+    first = copy_of(approved, tmp_path_factory.mktemp("local") / "ws")
+    second = copy_of(approved, tmp_path_factory.mktemp("local1") / "ws")
+    assert run(first, "produce", "--date", DAY, "--jobs", "2").exit_code == 0
+    assert run(second, "produce", "--date", DAY, "--jobs", "1").exit_code == 0
+    a, b = outputs(first), outputs(second)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    return a
+
+
+def test_ray_matches_local_byte_for_byte(approved, local_outputs, ray_head, tmp_path, monkeypatch):
+    root = copy_of(approved, tmp_path / "ws")
+    monkeypatch.setenv("RAY_ADDRESS", ray_head.address)
+    result = run(root, "produce", "--date", DAY, "--executor", "ray")
+    assert result.exit_code == 0, result.output
+    assert "2 renditions made" in result.output
+    got = outputs(root)
+    assert got.keys() == local_outputs.keys()
+    assert [k for k in got if got[k] != local_outputs[k]] == []      # manifest.json included
+    # The driver alone wrote the master cache: a rerun reuses it and writes nothing.
+    again = run(root, "produce", "--date", DAY, "--executor", "ray", "--ray-address", ray_head.address)
+    assert again.exit_code == 0, again.output
+    assert "0 renditions made, 2 reused" in again.output and "0 files written" in again.output
+
+
+def test_worker_killed_mid_batch_is_retried(approved, local_outputs, ray_head, tmp_path, monkeypatch):
+    root = copy_of(approved, tmp_path / "ws")
+    monkeypatch.setenv("RAY_ADDRESS", ray_head.address)
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            for pid in worker_pids("render_by_value"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_first_worker)
+    killer.start()
+    result = run(root, "produce", "--date", DAY, "--executor", "ray")
+    killer.join()
+    assert killed, "no Ray worker was seen rendering"
+    assert result.exit_code == 0, result.output
+    assert "2 renditions made" in result.output
+    got = outputs(root)
+    assert got == local_outputs
+    masters = ws_masters(root)
+    assert len([p for p in masters if p.suffix == ".json"]) == 2      # one cache record per rendition
+
+
+def ws_masters(root: Path) -> list[Path]:
+    from broadcast.config import load_workspace
+
+    return sorted((load_workspace(root).cache_dir / "masters").iterdir())
