@@ -224,3 +224,67 @@ def render_on_ray(spec: ExecutorSpec, ws: Workspace, renditions: dict, keys: dic
 
         for k, ref in wait_each(ray, {ref: k for k, ref in refs.items()}):
             done(k, outcome(k, ref))
+
+
+# ---------------------------------------------------------------- transcribe
+
+
+class TranscribeActor:
+    """One Ray actor: loads the Whisper model once, then transcribes recordings sent as bytes."""
+
+    def __init__(self, backend: str, model: str | None, compute_type: str | None, cpu_threads: int) -> None:
+        from .feedback.transcribe import load_backend
+
+        self.engine = load_backend(backend, model, compute_type, cpu_threads)
+
+    def transcribe(self, name: str, data: bytes, options) -> dict:
+        from .feedback.transcribe import transcribe_file
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="broadcast-feedback-") as tmp:
+                path = Path(tmp) / name          # the suffix tells ffmpeg's probe the container
+                path.write_bytes(data)
+                return {"transcript": transcribe_file(path, self.engine, options)}
+        except BroadcastError as exc:
+            return {"error": (exc.reason, exc.problem.hint)}
+
+
+def transcribe_on_ray(stack: contextlib.ExitStack, spec: ExecutorSpec, files: list[Path], backend: str,
+                      model: str | None, compute_type: str | None, options,
+                      actors: int | None = None) -> dict[Path, Callable]:
+    """Send `files` (bytes) to a pool of actors, each holding the model once; returns, per file,
+    a callable that waits for its transcript (or raises its AudioError with the real path).
+    The Ray session stays open until `stack` closes. One CPU and one thread per actor."""
+    from .feedback.models import AudioError, ModelError
+
+    ray = stack.enter_context(ray_session(spec))
+    if not files:
+        return {}
+    n = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    actor_cls = ray.remote(TranscribeActor).options(num_cpus=1, max_restarts=MAX_RETRIES,
+                                                    max_task_retries=MAX_RETRIES)
+    pool = [actor_cls.remote(backend, model, compute_type, 1) for _ in range(min(n, len(files)))]
+    # Round-robin: recordings are of similar length; Ray queues each actor's calls in order.
+    refs = {}
+    for i, path in enumerate(files):
+        try:
+            refs[path] = pool[i % len(pool)].transcribe.remote(path.name, path.read_bytes(), options)
+        except OSError as exc:
+            refs[path] = exc
+
+    def outcome(path: Path, ref) -> Callable:
+        def get():
+            if isinstance(ref, OSError):
+                raise AudioError(f"cannot read: {ref.strerror or ref}", path)
+            try:
+                payload = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                raise ModelError(f"transcription failed on the cluster: {type(exc).__name__}: {exc}",
+                                 hint="see `ray status` and the worker logs") from None
+            if "error" in payload:
+                reason, hint = payload["error"]
+                raise AudioError(reason, path, hint=hint)
+            return payload["transcript"]
+        return get
+
+    return {path: outcome(path, ref) for path, ref in refs.items()}

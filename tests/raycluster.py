@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -73,3 +75,12 @@ def worker_pids(task_name: str) -> list[int]:
         if cmdline.startswith(f"ray::{task_name}"):
             out.append(int(entry.name))
     return out
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """A Ray head for one test module (import this fixture into the module)."""
+    pytest.importorskip("ray", reason="needs the [ray] extra")
+    head = RayHead(num_cpus=2)
+    yield head
+    head.stop()

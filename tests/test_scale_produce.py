@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from raycluster import RayHead, worker_pids
+from raycluster import ray_head, worker_pids  # noqa: F401  (ray_head is a fixture)
 from test_produce import DAY, make_workspace, run
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("ray", reason="needs the [ray] extra")
-
-
-@pytest.fixture(scope="module")
-def ray_head():
-    head = RayHead(num_cpus=2)
-    yield head
-    head.stop()
 
 
 @pytest.fixture(scope="module")

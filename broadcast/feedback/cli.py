@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import datetime
@@ -56,15 +57,23 @@ def _default_reviewer() -> str:
               help="Announcement these recordings answer (its id).")
 @click.option("--area", "area", metavar="A", default=None, help="Area the recordings come from (id from broadcast.toml).")
 @click.option("--compute-type", default=None, hidden=True, help="CTranslate2 compute type (default int8).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where recordings are transcribed: here, or on a Ray cluster's actors, each loading the "
+              "model once (default: [cluster] executor in broadcast.toml, else local).")
+@click.option("--ray-address", metavar="ADDR", default=None,
+              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
+              "started on this PC).")
 @pass_workspace
 def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
-               announcement: str | None, area: str | None, compute_type: str | None) -> None:
+               announcement: str | None, area: str | None, compute_type: str | None, executor: str | None,
+               ray_address: str | None) -> None:
     """Transcribe citizens' voice feedback (files or folders) into the review queue.
 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
     identified by its sha256: one already queued is skipped. The original is copied into
     feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
-    from .. import db
+    from ..executors import executor_spec, transcribe_on_ray
+    from ..pg import connect_queue
     from .audio import collect_files, remove_dead_temp_files, sha256_file, store_original
     from .queue import NewItem, add_item, find_by_sha256
     from .transcribe import TranscribeOptions, check_language, load_backend, transcribe_file
@@ -86,12 +95,17 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
         if failed:
             raise PartialFailure()
         return
-    conn = db.connect(ws.db_path)
+    conn = connect_queue(ws)
     store = ws.feedback_dir / STORE_DIR
     remove_dead_temp_files(store)
     engine = None
     added = skipped = 0
-    with progress(len(files), "transcribing") as advance:
+    spec = executor_spec(ws, executor, ray_address)
+    with contextlib.ExitStack() as stack, progress(len(files), "transcribing") as advance:
+        remote = None
+        if spec.kind == "ray":   # all new recordings go out at once; results are queued here, in order
+            remote = transcribe_on_ray(stack, spec, _not_queued(conn, files), backend, model, compute_type,
+                                       options)
         for path in files:
             label = show_path(path)
             try:
@@ -101,9 +115,12 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
                     console.print(f"skipped  {label}: already queued as #{existing.id}")
                     skipped += 1
                     continue
-                if engine is None:
-                    engine = load_backend(backend, model, compute_type)
-                transcript = transcribe_file(path, engine, options, on_progress=_progress_printer(label))
+                if remote is not None:
+                    transcript = remote[path]()
+                else:
+                    if engine is None:
+                        engine = load_backend(backend, model, compute_type)
+                    transcript = transcribe_file(path, engine, options, on_progress=_progress_printer(label))
                 stored = store_original(path, store, sha)
                 item, new = add_item(conn, NewItem(
                     source_name=path.name, sha256=sha, stored_path=str(stored.relative_to(ws.feedback_dir)),
@@ -128,6 +145,21 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     console.print(f"{added} added, {skipped} already queued, {failed} failed")
     if failed:
         raise PartialFailure()
+
+
+def _not_queued(conn, files: list[Path]) -> list[Path]:
+    """The files whose recording is not in the queue yet (unreadable ones are left to the main loop)."""
+    from .audio import sha256_file
+    from .queue import find_by_sha256
+
+    out = []
+    for path in files:
+        try:
+            if find_by_sha256(conn, sha256_file(path)) is None:
+                out.append(path)
+        except OSError:
+            pass
+    return out
 
 
 def _progress_printer(label: str):
@@ -169,9 +201,9 @@ def _filter_args(status, area, announcement, tag, date_range) -> dict:
 
 
 def _conn(ws: Workspace):
-    from .. import db
+    from ..pg import connect_queue
 
-    return db.connect(ws.db_path)
+    return connect_queue(ws)
 
 
 @click.group()
