@@ -12,6 +12,7 @@ from broadcast import audit, db
 from broadcast.feedback import queue
 from broadcast.feedback.export import BOM, ID_MASK, PHONE_MASK, csv_text, redact
 from broadcast.feedback.models import ItemNotFound, QueueError, Segment, Transcript, VersionConflict
+from pgserver import pg_server  # noqa: F401  (a fixture)
 
 
 def transcript(text: str) -> Transcript:
@@ -25,12 +26,25 @@ def new(sha: str, text: str = "Đường vào thôn bị ngập", received: str 
                          received_at=received, transcript=transcript(text), **kw)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_queue(request, tmp_path):
+    """Opens a connection to one fresh queue database: the workspace's SQLite file, or a
+    database on the test PostgreSQL server (tests/pgserver.py). Each call is a new connection."""
+    if request.param == "sqlite":
+        return lambda: db.connect(tmp_path / "state" / "broadcast.db")
+    from broadcast import pg
+
+    url = request.getfixturevalue("pg_server").new_database()
+    return lambda: pg.connect(url)
+
+
 @pytest.fixture
-def conn(tmp_path) -> sqlite3.Connection:
-    return db.connect(tmp_path / "state" / "broadcast.db")
+def conn(open_queue):
+    return open_queue()
 
 
-def test_schema_is_migrated_with_wal(conn):
+def test_schema_is_migrated_with_wal(tmp_path):
+    conn = db.connect(tmp_path / "state" / "broadcast.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = {r[0] for r in conn.execute("SELECT name FROM _migrations")}
     assert "m002_feedback_queue" in names
@@ -95,6 +109,39 @@ def test_update_with_expected_version_and_conflict(conn):
         queue.update_item(conn, item.id, 2, sha256="forged")
     with pytest.raises(ItemNotFound):
         queue.get_item(conn, 999)
+
+
+def test_two_reviewers_at_once_one_conflict_no_lost_update(open_queue):
+    """Two reviewers, each on a connection of their own, save the item they both opened at
+    version 1 at the same moment: one wins, the other gets VersionConflict, nothing is lost."""
+    import threading
+
+    first = open_queue()
+    item, _ = queue.add_item(first, new("a"))
+    reviewers = ["An", "Bình"]
+    barrier = threading.Barrier(len(reviewers))
+    outcome: dict[str, object] = {}
+
+    def save(name: str) -> None:
+        conn = open_queue()       # in the thread that uses it (sqlite3 wants that)
+        barrier.wait()
+        try:
+            outcome[name] = queue.update_item(conn, item.id, 1, reviewer=name, corrected_transcript=f"bản của {name}")
+        except VersionConflict as exc:
+            outcome[name] = exc
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conflicts = [n for n, o in outcome.items() if isinstance(o, VersionConflict)]
+    winners = [n for n, o in outcome.items() if not isinstance(o, VersionConflict)]
+    assert len(conflicts) == 1 and len(winners) == 1, outcome
+    final = queue.get_item(open_queue(), item.id)
+    assert (final.version, final.reviewer, final.corrected_transcript) == (2, winners[0], f"bản của {winners[0]}")
+    audited = first.execute("SELECT actor FROM audit_log WHERE action = 'feedback-review'").fetchall()
+    assert [a[0] for a in audited] == winners and audit.verify_chain(first) == []
 
 
 def test_tag_resolve_dismiss_are_audited(conn):

@@ -26,11 +26,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import db
 from ..config import Workspace
 from ..feedback import queue
 from ..feedback.export import csv_text
 from ..feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
+from ..pg import connect_queue
 from .auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Auth, Session, csrf_ok
 from .labels import LABELS, LANGUAGES
 
@@ -125,7 +125,7 @@ def create_app(ws: Workspace, auth: Auth, *, loopback: bool = True, language: st
         return response
 
     def connect():
-        return db.connect(ws.db_path)
+        return connect_queue(ws)   # the workspace's SQLite, or PostgreSQL (broadcast/pg.py)
 
     def login_redirect(request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
