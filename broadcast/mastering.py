@@ -91,10 +91,10 @@ COMPRESSOR = "acompressor=threshold={thr:.6f}:ratio=2.5:attack=10:release=200:kn
 COMPRESSOR_THRESHOLD_DBFS = -20.0
 # Rough loudness the compressor (at that input) and the limiter take off speech; the first
 # conditioning run aims this much higher, so one run usually lands within the trim headroom.
-# (Aimed at the top of the window: espeak-ng speech came out of the first run ~0.5 dB under it
-# with 6.0 / 2.5, so half the masters paid a second conditioning run; above it, a trim down.)
-COMPRESSOR_MAKEUP_DB = 7.5
-LIMITER_MAKEUP_DB = 3.5
+# (Aiming higher saves a second run but sends a bigger final trim into the encode's limiter,
+# and MP3 then overshoots the true-peak ceiling on some speech: kept as measured.)
+COMPRESSOR_MAKEUP_DB = 6.0
+LIMITER_MAKEUP_DB = 2.5
 # The conditioning limiter sits this far below the final ceiling, so the final trim (usually
 # upwards, to make up what limiting took) does not drive peaks into the limiter again.
 TRIM_HEADROOM_DB = 1.5
@@ -538,7 +538,9 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
             measured = (lufs, tp, len(decoded) / rate)
             if profile.meets(lufs, tp):
                 break
-            if np.isfinite(lufs):
+            # Loudness well inside the window is left alone: raising it into a lowered ceiling
+            # (a true-peak miss) only makes the encoder overshoot more.
+            if np.isfinite(lufs) and abs(lufs - profile.target_lufs) > profile.tolerance_lu / 2:
                 gain_db += profile.target_lufs - lufs
             if tp > profile.max_true_peak_dbtp - 0.1:
                 ceiling_db -= tp - (profile.max_true_peak_dbtp - 0.3)

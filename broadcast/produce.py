@@ -313,8 +313,9 @@ def _write_if_changed(path: Path, data: bytes, report: ProduceReport, folder: Pa
     report.written.append(str(path.relative_to(folder)))
 
 
-def _file_entry(folder: Path, path: Path, **extra) -> dict:
-    return {"path": str(path.relative_to(folder)), "sha256": sha256_file(path),
+def _file_entry(folder: Path, path: Path, sha256: str | None = None, **extra) -> dict:
+    """`sha256` when the bytes are already known (a master just placed), else it is hashed."""
+    return {"path": str(path.relative_to(folder)), "sha256": sha256 or sha256_file(path),
             "size": path.stat().st_size, **extra}
 
 
@@ -518,7 +519,7 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
                     dest = ls_folder / name
                     m = res.masters["loudspeaker"]
                     _place(Path(m["cache"]), dest, m["sha256"], report, folder)
-                    entries.append(_file_entry(folder, dest, **audio_meta(r, res, "loudspeaker", area=area_id,
+                    entries.append(_file_entry(folder, dest, m["sha256"], **audio_meta(r, res, "loudspeaker", area=area_id,
                                                                           slot=slot, order=order)))
                     sha, status = checked.get(entries[-1]["path"], (None, "ok"))
                     ls_entries.append(rundown.RundownEntry(
@@ -554,7 +555,7 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
                 m = res.masters["zalo"]
                 audio = z_folder / f"{ann.id}-{lang}{mastering.PROFILES['zalo'].extension}"
                 _place(Path(m["cache"]), audio, m["sha256"], report, folder)
-                entries.append(_file_entry(folder, audio, **audio_meta(r, res, "zalo", area=area_id)))
+                entries.append(_file_entry(folder, audio, m["sha256"], **audio_meta(r, res, "zalo", area=area_id)))
                 text = zalo.zalo_message(ann.title, day, lang, r.text, station=ws.config.station)
                 txt = z_folder / f"{ann.id}-{lang}.txt"
                 _write_if_changed(txt, text.encode("utf-8"), report, folder)

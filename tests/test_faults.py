@@ -54,7 +54,8 @@ def check_final_files(day: Path) -> None:
 
 
 def test_killed_at_ten_points_then_rerun_completes(tmp_path):
-    root = workspace(tmp_path / "ws", 5)
+    items = 12      # enough that most kill points (0.4–2.5 s in) land before the batch is done
+    root = workspace(tmp_path / "ws", items)
     day = root / "output" / DAY
     rng = random.Random(39)
     kills = 0
@@ -77,7 +78,7 @@ def test_killed_at_ten_points_then_rerun_completes(tmp_path):
     manifest = json.loads((day / "manifest.json").read_text(encoding="utf-8"))
     on_disk = {str(p.relative_to(day)) for p in day.rglob("*") if p.is_file()} - {"manifest.json"}
     assert {e["path"] for e in manifest["files"]} == on_disk
-    assert len([p for p in on_disk if p.endswith(".mp3")]) == 5 * 2 * 2  # 5 items × 2 areas × 2 slots
+    assert len([p for p in on_disk if p.endswith(".mp3")]) == items * 2 * 2  # items × 2 areas × 2 slots
     verify = subprocess.run([*BROADCAST, "--workspace", str(root), "verify", "--date", DAY],
                             capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
