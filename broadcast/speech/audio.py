@@ -103,28 +103,6 @@ def trim_silence(samples: np.ndarray, rate: int, pad_s: float = 0.05) -> np.ndar
     return samples[max(0, loud[0] - pad): loud[-1] + pad + 1]
 
 
-def split_at_silences(samples: np.ndarray, rate: int, parts: int, min_s: float,
-                      max_inner_s: float) -> list[np.ndarray] | None:
-    """Cut `samples` into `parts` at its `parts - 1` longest silences (below SILENCE_DBFS), each
-    at least `min_s` long; None unless every other silence is shorter than `max_inner_s` (a cut
-    that could fall inside a sentence is not made)."""
-    if parts < 2:
-        return [samples]
-    quiet = np.abs(samples) <= 10 ** (SILENCE_DBFS / 20)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], quiet.view(np.int8), [0]))))
-    starts, ends = edges[::2], edges[1::2]
-    inner = (starts > 0) & (ends < len(samples))        # leading and trailing silence do not count
-    starts, ends = starts[inner], ends[inner]
-    if len(starts) < parts - 1:
-        return None
-    order = np.argsort(ends - starts, kind="stable")[::-1]
-    cuts, rest = order[:parts - 1], order[parts - 1:]
-    if (ends - starts)[cuts].min() < min_s * rate or (len(rest) and (ends - starts)[rest].max() >= max_inner_s * rate):
-        return None
-    bounds = [0, *sorted(int((starts[i] + ends[i]) // 2) for i in cuts), len(samples)]
-    return [samples[a:b] for a, b in zip(bounds, bounds[1:])]
-
-
 def silence(seconds: float, rate: int) -> np.ndarray:
     return np.zeros(int(round(seconds * rate)), dtype=np.float32)
 

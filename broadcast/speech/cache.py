@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_FORMAT = 2   # 2: espeak-ng reads a whole text in one run, cut back into sentences
+CACHE_FORMAT = 1
 
 
 def cache_dir(root: Path) -> Path:

@@ -22,14 +22,11 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .audio import decode, parse_wav, split_at_silences
+from .audio import decode, parse_wav
 from .errors import SpeechError, VoiceUnavailable
 from .voices import Voice
 
 ESPEAK_DEFAULT_RATE = 140  # words per minute; see data/voices/vi.toml for the measurement
-# Between sentences read in one run: far longer than any pause espeak-ng makes inside a sentence
-# (~0.45 s at a comma at 140 wpm), so the cut points cannot be mistaken.
-ESPEAK_BATCH_BREAK_MS = 1500
 PROBE_TIMEOUT_S = 2.0
 PROBE_TTL_S = 300.0  # one `broadcast` run asks the network once
 GTTS_DEFAULT_TIMEOUT_S = 10.0
@@ -100,34 +97,12 @@ class EspeakEngine:
         return ""
 
     def synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
-        return self._run(text, voice)
-
-    def synthesize_sentences(self, sentences: list[str], voice: Voice) -> list[tuple[np.ndarray, int]]:
-        """Several sentences in one espeak-ng run (a process start costs about as much as a
-        sentence): they go in as SSML with a long break between them and are cut apart again at
-        those silences, so each comes back as if read alone and the caller sets the pauses.
-        When the cut is not clean (as many long silences as breaks, none inside a sentence),
-        each sentence is read on its own instead."""
-        from xml.sax.saxutils import escape
-
-        if len(sentences) < 2:
-            return [self._run(s, voice) for s in sentences]
-        gap = f'<break time="{ESPEAK_BATCH_BREAK_MS}ms"/>'
-        samples, rate = self._run("<speak>" + gap.join(escape(s) for s in sentences) + "</speak>", voice,
-                                  ssml=True)
-        pieces = split_at_silences(samples, rate, len(sentences), min_s=0.8 * ESPEAK_BATCH_BREAK_MS / 1000,
-                                   max_inner_s=0.6 * ESPEAK_BATCH_BREAK_MS / 1000)
-        if pieces is None:
-            return [self._run(s, voice) for s in sentences]
-        return [(piece, rate) for piece in pieces]
-
-    def _run(self, text: str, voice: Voice, ssml: bool = False) -> tuple[np.ndarray, int]:
         path = self._path()
         if path is None:
             raise VoiceUnavailable(f"{self.binary} is not installed", hint="apt-get install espeak-ng")
         cmd = [path, "-v", str(voice.setting("voice", voice.lang)),
                "-s", str(int(voice.setting("rate", ESPEAK_DEFAULT_RATE))),
-               "-p", str(int(voice.setting("pitch", 50))), "-b", "1", *(["-m"] if ssml else []), "--stdout"]
+               "-p", str(int(voice.setting("pitch", 50))), "-b", "1", "--stdout"]
         limit = _run_limit(text)
         try:
             out = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, timeout=limit, check=False)

@@ -114,12 +114,7 @@ def has_speech_route(ws: Workspace, lang: str) -> tuple[bool, str]:
 
 def _render(voice: Voice, voice_list: VoiceList, paragraphs: list[list[str]]) -> tuple[np.ndarray, int]:
     engine = get_engine(voice.engine)
-    batch = getattr(engine, "synthesize_sentences", None)
-    if batch is not None:   # one engine run for the whole text, cut back into sentences
-        flat = iter(batch([s for paragraph in paragraphs for s in paragraph], voice))
-        clips = [[next(flat) for _ in paragraph] for paragraph in paragraphs]
-    else:
-        clips = [[engine.synthesize(sentence, voice) for sentence in paragraph] for paragraph in paragraphs]
+    clips = [[engine.synthesize(sentence, voice) for sentence in paragraph] for paragraph in paragraphs]
     samples, rate = assemble(clips, voice_list.sentence_pause, voice_list.paragraph_pause)
     if samples.size == 0 or float(np.max(np.abs(samples))) < 10 ** (SILENT_PEAK_DBFS / 20):
         raise SpeechError(f"{voice.engine} produced silence", field=voice.id)
