@@ -1,14 +1,16 @@
 """Mastering: a programme (attention signal, station ident, readings) → an encoded file that
 meets its audio profile, measured after encoding.
 
-What one `master()` call costs (loudness and true peak are measured in numpy, BS.1770-4):
+What one `master()` call costs — no program is started (loudness and true peak are measured in
+numpy, BS.1770-4; FFmpeg's filters, AAC encoder and decoders run in this process through PyAV):
   1. condition: band-limit + gentle compression (loudspeaker), level near the target, limit
-     peaks a little below the ceiling — FFmpeg's own filters run in this process through PyAV
-     (no program started; skipped when the profile has no filters and no peak is over);
+     peaks a little below the ceiling (skipped when the profile has no filters and no peak is
+     over; a second run when the first lands well under the target);
   2. final trim (computed on exactly the PCM from 1) + safety limiter + encode to the temp file:
-     AAC in this process; MP3 through the `ffmpeg` program, because the LAME inside PyAV's
-     wheel is built without its assembly and takes ~2.5× the CPU of the system's;
-  3. decode the encoded file in this process and measure it (loudness + true peak).
+     AAC through PyAV; MP3 through the system's libmp3lame (ctypes), because the LAME inside
+     PyAV's wheel is built without its assembly and takes ~2.5× the CPU (the `ffmpeg` program
+     where that library cannot be loaded);
+  3. decode the encoded file and measure it (loudness + 4× oversampled true peak).
 A miss after (3) costs one correction: (2) and (3) again with adjusted gain / ceiling.
 """
 
