@@ -497,6 +497,9 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
     return result
 
 
+READING_PAD_SECONDS = 0.5
+
+
 def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list[float], text: str,
                   lang: str, code: str, backend, th: Thresholds) -> None:
     from . import mastering
@@ -524,6 +527,11 @@ def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list
                    f"{th.rate_min:g}–{th.rate_max:g} for outdoor horns")
 
     audio = mastering.resample(cut, rate, WHISPER_RATE)
+    # Whisper often returns nothing for audio that starts exactly at the first syllable (it
+    # predicts end-of-text at once); half a second of silence each side, as in the real file's
+    # pauses, gives it the onset it expects. Measured: an empty transcript became a full one.
+    pad = np.zeros(int(READING_PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
+    audio = np.concatenate((pad, audio.astype(np.float32, copy=False), pad))
     segments, _lang = transcribe_audio(audio, backend, TranscribeOptions(language=code))
     raw = heard_text(segments)
     hypothesis = compare_form(raw, lang)

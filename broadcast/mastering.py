@@ -21,7 +21,6 @@ import os
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd, pi, tan
 from pathlib import Path
 
 import numpy as np
@@ -152,13 +151,9 @@ def resample(samples: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
     samples = to_mono_float(samples)
     if rate == to_rate or len(samples) == 0:
         return samples
-    g = gcd(int(rate), int(to_rate))
-    up, down = to_rate // g, rate // g
-    if down == 1:     # 22050 → 44100 (espeak-ng, Piper): no scipy import in the workers
-        return _upsample(samples, up).astype(np.float32)
-    from scipy.signal import resample_poly
-
-    return resample_poly(samples, up, down).astype(np.float32)
+    # FFmpeg's resampler (swresample), in this process: no program start, no scipy import.
+    out = _filter(samples, int(rate), f"aresample={int(to_rate)}", "resampling")
+    return out.astype(np.float32, copy=False)
 
 
 def build_programme(reading: np.ndarray, reading_rate: int, *, ident: np.ndarray | None,
@@ -194,133 +189,49 @@ def build_programme(reading: np.ndarray, reading_rate: int, *, ident: np.ndarray
 
 # ---------------------------------------------------------------- measurement
 
-# BS.1770-4 gating blocks: 400 ms, 75 % overlap; absolute gate -70 LUFS, relative gate -10 LU.
-BLOCK_SECONDS = 0.4
-BLOCK_OVERLAP = 0.75
-ABSOLUTE_GATE_LUFS = -70.0
-RELATIVE_GATE_LU = -10.0
-# resample_poly's anti-imaging filter spans this many input samples each side.
-_HALF_TAPS = 10
+# Silence and clips shorter than one 400 ms gating block measure as this (ffmpeg's floor).
+_EBUR128_FLOOR_LUFS = -70.0
 
 
-@functools.lru_cache(maxsize=8)
-def _k_weighting(rate: int) -> str:
-    """The BS.1770 K-weighting (shelf, then RLB high-pass) for any rate, as two libav biquads run
-    in double precision: the analogue prototypes of the 48 kHz coefficients in the standard, as
-    libebur128 and ffmpeg's ebur128 derive them (the standard's table exactly at 48 kHz)."""
-    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
-    k = tan(pi * f0 / rate)
-    vh = 10 ** (gain_db / 20)
-    vb = vh ** 0.4996667741545416
-    a0 = 1 + k / q + k * k
-    shelf = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0,
-             1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
-    f0, q = 38.13547087602444, 0.5003270373238773
-    k = tan(pi * f0 / rate)
-    a0 = 1 + k / q + k * k
-    highpass = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
-    return ",".join("biquad=" + ":".join(f"{n}={float(v)!r}" for n, v in zip(("b0", "b1", "b2", "a0", "a1", "a2"), c))
-                    + ":precision=f64" for c in (shelf, highpass))
+def measure_pcm(samples: np.ndarray, rate: int, *, peak: bool = True) -> tuple[float, float]:
+    """Integrated loudness (LUFS, ITU-R BS.1770-4 / EBU R128) and true peak (dBTP, 4×
+    oversampled) of mono PCM, by FFmpeg's `ebur128` filter run in this process through PyAV —
+    the same meter as `ffmpeg -af ebur128=peak=true`, without starting a program. Silence, or
+    audio under half a second, gives -inf."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if len(x) == 0 or not np.any(x):
+        return float("-inf"), float("-inf")
+    short = len(x) < int(rate) // 2
+    if short:   # the filter reports nothing before its first 100 ms step; zeros add no loudness or peak
+        x = np.pad(x, (0, int(rate) // 2 - len(x)))
+    last: dict = {}
+
+    def keep(frame) -> None:
+        last.update(frame.metadata)
+
+    import av
+
+    try:
+        _run_filters(x, int(rate), "ebur128=metadata=1" + (":peak=true" if peak else ""), keep)
+    except av.error.FFmpegError as exc:
+        raise MasteringError(f"loudness measurement failed: {exc}") from None
+    integrated = float(last.get("lavfi.r128.I", _EBUR128_FLOOR_LUFS))
+    lufs = float("-inf") if short or integrated <= _EBUR128_FLOOR_LUFS else integrated
+    tp = float("-inf")
+    if peak:
+        linear = float(last.get("lavfi.r128.true_peak", 0.0))
+        tp = 20 * np.log10(linear) if linear > 0 else float("-inf")
+    return lufs, tp
 
 
 def loudness(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness (LUFS, BS.1770-4, mono); -inf for silence or audio shorter than 0.4 s.
-    Block energies come from one cumulative sum, so a long programme costs one filter pass."""
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    block = BLOCK_SECONDS * rate
-    if len(x) < int(block) + 1:
-        return float("-inf")
-    weighted = _filter(x, int(rate), _k_weighting(int(rate)), "loudness measurement")
-    weighted *= weighted        # squares in float32 (1e-7 relative), every sum below in float64
-    step = BLOCK_SECONDS * (1 - BLOCK_OVERLAP)
-    count = int(round((len(x) / rate - BLOCK_SECONDS) / step)) + 1
-    hop = step * rate
-    parts = int(round(BLOCK_SECONDS / step))
-    if hop == int(hop):
-        # blocks are whole hops (every usual rate): energy per hop, then `parts` hops a block
-        hop = int(hop)
-        whole = len(weighted) // hop
-        per_hop = np.zeros(max(count + parts - 1, whole + 1))
-        per_hop[:whole] = weighted[:whole * hop].reshape(-1, hop).sum(axis=1, dtype=np.float64)
-        per_hop[whole] = weighted[whole * hop:].sum(dtype=np.float64)
-        z = np.lib.stride_tricks.sliding_window_view(per_hop, parts).sum(axis=1)[:count] / block
-    else:
-        energy = np.concatenate(([0.0], np.cumsum(weighted, dtype=np.float64)))
-        starts = (np.arange(count) * step * rate).astype(np.int64)
-        ends = np.minimum((np.arange(count) * step * rate + block).astype(np.int64), len(weighted))
-        z = np.maximum(energy[ends] - energy[starts], 0.0) / block
-    with np.errstate(divide="ignore"):
-        levels = -0.691 + 10 * np.log10(z)
-    gated = z[levels >= ABSOLUTE_GATE_LUFS]
-    if gated.size == 0:
-        return float("-inf")
-    relative = -0.691 + 10 * np.log10(gated.mean()) + RELATIVE_GATE_LU
-    kept = z[(levels >= ABSOLUTE_GATE_LUFS) & (levels > relative)]
-    return float(-0.691 + 10 * np.log10(kept.mean())) if kept.size else float("-inf")
-
-
-@functools.lru_cache(maxsize=4)
-def _phases(up: int) -> np.ndarray:
-    """scipy.signal.resample_poly(x, up, 1)'s filter (firwin, Kaiser β 5, 10 input samples each
-    side) split into its `up` phases: row p holds the taps of outputs up·m + p, for x[m+10-i]."""
-    half = _HALF_TAPS * up
-    n = np.arange(2 * half + 1) - half
-    taps = np.sinc(n / up) * np.kaiser(2 * half + 1, 5.0)
-    taps = np.concatenate((taps / taps.sum() * up, np.zeros(up)))
-    return np.stack([taps[p::up][:2 * _HALF_TAPS + 1] for p in range(up)])
-
-
-def _upsample(x: np.ndarray, up: int) -> np.ndarray:
-    """`resample_poly(x, up, 1)` in numpy (same filter and alignment)."""
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    out = np.empty((len(x), up))
-    for p, taps in enumerate(_phases(up)):
-        out[:, p] = np.convolve(x, taps)[_HALF_TAPS:_HALF_TAPS + len(x)]
-    return out.reshape(-1)
+    """Integrated loudness (LUFS) of mono PCM; -inf for silence or under 0.4 s (see measure_pcm)."""
+    return measure_pcm(samples, rate, peak=False)[0]
 
 
 def true_peak(samples: np.ndarray, rate: int) -> float:
-    """dBTP: peak of the 4× oversampled signal (BS.1770-4 Annex 2; 2× above 96 kHz).
-
-    The peak of `resample_poly(x, 4, 1)` (to 1e-15), without computing most of it: each
-    interpolated sample is its 8 nearest taps (computed everywhere, cheaply) plus the 13 outer
-    ones, which cannot add more than sum(|outer taps|) × the sample peak. Only where that bound
-    could beat the largest value already known is the full 21-tap sum computed — on speech,
-    about 1 % of the samples."""
-    x = np.asarray(samples, dtype=np.float64).reshape(-1)
-    if len(x) == 0:
-        return float("-inf")
-    factor = 4 if rate < 96000 else 2
-    sample_peak = float(np.max(np.abs(x)))
-    if sample_peak == 0:
-        return float("-inf")
-    phases = _phases(factor)
-    # Phase 0 lands on the input samples: one tap (~1.0006) and the rest zeros to 1e-16.
-    centre = abs(phases[0, _HALF_TAPS])
-    known = sample_peak * (centre - (float(np.abs(phases[0]).sum()) - centre))
-    between = phases[1:]
-    lo, hi = _HALF_TAPS - 4, _HALF_TAPS + 4        # taps for x[m+4] … x[m-3]
-    worth = np.zeros(len(x), dtype=bool)
-    for taps in between:
-        outer = (float(np.abs(taps).sum()) - float(np.abs(taps[lo:hi]).sum())) * sample_peak
-        near = np.convolve(x, taps[lo:hi])[_HALF_TAPS - lo:_HALF_TAPS - lo + len(x)]
-        worth |= np.abs(near) > known - outer
-    peak = sample_peak * centre
-    positions = np.flatnonzero(worth)
-    if len(positions) > len(x) // 10:      # steady loud material (tones, noise): all of it
-        peak = max(peak, *(float(np.max(np.abs(np.convolve(x, taps)[_HALF_TAPS:_HALF_TAPS + len(x)])))
-                           for taps in between))
-    elif len(positions):
-        # tap by tap over the chosen positions (no matrix product: BLAS would start threads
-        # that spin on the cores the other workers need)
-        padded = np.concatenate((np.zeros(_HALF_TAPS), x, np.zeros(_HALF_TAPS)))
-        inputs = [padded[positions + 2 * _HALF_TAPS - i] for i in range(2 * _HALF_TAPS + 1)]  # x[m+10-i]
-        for taps in between:
-            y = np.zeros(len(positions))
-            for tap, column in zip(taps, inputs):
-                y += tap * column
-            peak = max(peak, float(np.max(np.abs(y))))
-    return 20 * np.log10(peak)
+    """True peak (dBTP, BS.1770-4 Annex 2) of mono PCM (see measure_pcm)."""
+    return measure_pcm(samples, rate)[1]
 
 
 def decode(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
@@ -356,7 +267,7 @@ def decode(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]
 def measure(path: Path) -> tuple[float, float]:
     """Integrated LUFS and true peak dBTP of an encoded file."""
     samples, rate = decode(path)
-    return loudness(samples, rate), true_peak(samples, rate)
+    return measure_pcm(samples, rate)
 
 
 def _ffmpeg(args: list[str], *, path: Path | None, what: str, stdin: bytes | None = None) -> bytes:
@@ -536,7 +447,7 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
         for _attempt in range(2):   # the first try, then one correction
             _encode(pcm, gain_db, ceiling_db, profile, tmp)
             decoded, _ = decode(tmp, rate)
-            lufs, tp = loudness(decoded, rate), true_peak(decoded, rate)
+            lufs, tp = measure_pcm(decoded, rate)
             measured = (lufs, tp, len(decoded) / rate)
             if profile.meets(lufs, tp):
                 break

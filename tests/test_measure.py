@@ -1,5 +1,6 @@
-"""Loudness and true peak as mastering measures them, against references: a 997 Hz sine of known
-level (BS.1770's own check), pyloudnorm, and scipy's resample_poly for the 4× oversampling."""
+"""Loudness and true peak as mastering measures them (FFmpeg's ebur128, in process), against
+references: a 997 Hz sine of known level (BS.1770's own check), pyloudnorm, the ffmpeg
+program's own ebur128 summary, and scipy's resample_poly for the 4× oversampled peak."""
 
 from __future__ import annotations
 
@@ -56,11 +57,13 @@ def test_loudness_of_silence_and_short_audio_is_minus_inf():
     ("noise", np.clip(np.random.default_rng(3).standard_normal(44100) * 0.8, -1, 1)),
     ("step", np.r_[np.zeros(500), np.full(100, 0.1), np.zeros(500)]),
 ])
-def test_true_peak_is_the_peak_of_resample_poly_4x(name, x):
+def test_true_peak_agrees_with_a_4x_oversampled_reference(name, x):
     x = np.asarray(x, dtype=np.float32)
     full = float(np.max(np.abs(resample_poly(x.astype(np.float64), 4, 1))))
     expected = 20 * np.log10(max(full, float(np.max(np.abs(x)))))
-    assert mastering.true_peak(x, 44100) == pytest.approx(expected, abs=1e-9), name
+    # two different interpolation filters: within 0.3 dB, and never below the sample peak
+    assert mastering.true_peak(x, 44100) == pytest.approx(expected, abs=0.3), name
+    assert mastering.true_peak(x, 44100) >= 20 * np.log10(float(np.max(np.abs(x)))) - 0.01
 
 
 def test_true_peak_of_silence():
@@ -68,10 +71,30 @@ def test_true_peak_of_silence():
     assert mastering.true_peak(np.zeros(0, np.float32), 44100) == float("-inf")
 
 
-@pytest.mark.parametrize("up", [2, 4])
-def test_upsample_is_resample_poly(up):
-    x = speech_like(1, 22050).astype(np.float64)
-    np.testing.assert_allclose(mastering._upsample(x, up), resample_poly(x, up, 1), atol=1e-12)
+def test_measure_matches_the_ffmpeg_program(tmp_path):
+    import re
+    import subprocess
+
+    x = speech_like(6, 44100)
+    wav = tmp_path / "x.wav"
+    from conftest import write_wav
+
+    write_wav(wav, x, 44100)
+    err = subprocess.run(["ffmpeg", "-nostats", "-i", str(wav), "-af", "ebur128=peak=true", "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
+    summary = err[err.rindex("Summary:"):]
+    lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
+    ours = mastering.measure_pcm(np.asarray(write_wav and x, np.float32), 44100)
+    assert ours[0] == pytest.approx(lufs, abs=0.1)  # the WAV is 16-bit: a hair of quantisation
+    assert ours[1] == pytest.approx(peak, abs=0.1)
+
+
+def test_resample_keeps_length_and_level():
+    x = sine(440, 0.5, 2.0, 22050)
+    y = mastering.resample(x, 22050, 44100)
+    assert abs(len(y) - 2 * len(x)) <= 64
+    assert float(np.max(np.abs(y[1000:-1000]))) == pytest.approx(0.5, abs=0.01)
 
 
 def test_decode_matches_the_ffmpeg_program(tmp_path):
