@@ -359,6 +359,28 @@ def _filter(pcm: np.ndarray, rate: int, chain: str, what: str) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
 
+def _filter_and_measure(pcm: np.ndarray, rate: int, chain: str, what: str) -> tuple[np.ndarray, float]:
+    """`_filter` with FFmpeg's ebur128 meter after the chain: the output and its loudness (LUFS)."""
+    import av
+
+    out: list[np.ndarray] = []
+    last: dict = {}
+
+    def keep(frame) -> None:
+        out.append(frame.to_ndarray().reshape(-1))
+        last.update(frame.metadata)
+
+    try:
+        _run_filters(pcm, rate, chain + ",ebur128=metadata=1", keep)
+    except av.error.FFmpegError as exc:
+        raise MasteringError(f"{what} failed: {exc}") from None
+    y = np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+    integrated = float(last.get("lavfi.r128.I", _EBUR128_FLOOR_LUFS))
+    if len(y) < rate // 2 or integrated <= _EBUR128_FLOOR_LUFS:
+        return y, float("-inf")
+    return y, integrated
+
+
 # ---------------------------------------------------------------- mastering
 
 @dataclass(frozen=True)
@@ -409,8 +431,8 @@ def _prepare(programme: Programme, profile: AudioProfile) -> tuple[np.ndarray, f
     tries: list[tuple[float, float]] = []
     for _ in range(MAX_CONDITION_RUNS):
         chain = [*filters, f"volume={makeup:.3f}dB", LIMITER.format(limit=_limit(ceiling_db))]
-        y = _filter(x, rate, ",".join(chain), "condition")
-        level = loudness(y, rate)
+        # the meter rides at the end of the same graph: one pass filters and measures
+        y, level = _filter_and_measure(x, rate, ",".join(chain), "condition")
         # Close enough when the final trim up to the target stays inside the headroom left
         # for it (a trim down is always safe).
         if not np.isfinite(level) or level >= profile.target_lufs - TRIM_HEADROOM_DB:
