@@ -419,7 +419,11 @@ def _gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> 
         try:
             out.append((ann, require_approved(conn, ann)))
         except NotApproved as exc:
-            if exc.reason == "not approved" and not wanted:
+            now = datetime.now(ws.config.tz)
+            if exc.reason == "not approved" and ann.expired_at(now):
+                # it could not have been approved: say why it is left out
+                report.expired.append((ann.id, f"expired {ann.expires.isoformat()}, left out", ann.areas))
+            elif exc.reason == "not approved" and not wanted:
                 report.not_approved.append(ann.id)
             else:
                 report.failures.append(exc)
@@ -455,6 +459,15 @@ def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, pro
             report.rendered += 1
         except BroadcastError as exc:
             report.failures.append(exc)
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            if os.environ.get("BROADCAST_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            report.failures.append(BroadcastError(
+                f"rendering {k} failed unexpectedly: {type(exc).__name__}: {exc}",
+                renditions[k].announcement.path,
+                hint="this is a bug in broadcast; rerun with BROADCAST_DEBUG=1 and report the traceback"))
         advance(k)
 
     if executor is not None and executor.kind == "ray":

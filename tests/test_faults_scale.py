@@ -19,7 +19,7 @@ import pytest
 
 from broadcast import db
 from broadcast.config import load_workspace
-from conftest import CONFIG, announcement_text
+from conftest import CONFIG, announcement_text, write_wav
 
 pytestmark = pytest.mark.slow
 BROADCAST = [sys.executable, "-m", "broadcast"]
@@ -59,10 +59,10 @@ BROKEN = {
     "empty-body": (lambda i, k: small(i, body=""), "is empty"),
     "binary": (lambda i, k: np.random.default_rng(k).bytes(700), "not valid UTF-8"),
     "unclosed": (lambda i, k: small(i).replace("\n---\n", "\n", 1), "front matter is never closed"),
-    # k=0 is past its expiry: approval refuses it, so produce lists it as not approved.
+    # k=0 is past its expiry: approval refuses it, and produce says it expired.
     # k=1 is approved but expires before the broadcast date: produce leaves it out, saying so.
     "expired": (lambda i, k: small(i, expires=["2020-01-01T00:00:00+07:00", "2099-12-13T06:00:00+07:00"][k]),
-                ("not approved", "expired 2099-12-13")),
+                ("expired 2020-01-01", "expired 2099-12-13")),
 }
 
 
@@ -114,14 +114,6 @@ def test_produce_200_announcements_20_broken(tmp_path):
 
 # ------------------------------------------------------------------------------------ feedback
 
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def ffmpeg(*args: str) -> None:
