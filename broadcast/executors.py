@@ -2,10 +2,11 @@
 
 With Ray, inputs and outputs travel by value through Ray's object store, so workers need no
 shared disk: a rendition task gets the workspace's voices and the recording as bytes, renders
-into a scratch workspace of its own and returns the masters' bytes; a transcription actor gets
-a recording's bytes and returns the transcript. The driver alone writes the master cache, the
-final files, the manifest and the review queue, exactly as with the local executor, so their
-guarantees (atomic files, one queue row per recording) do not change.
+into a scratch workspace of its own and returns the masters' bytes; a transcription actor
+(WhisperPool, shared by transcribe and check) gets a recording's bytes, or the samples of a
+produced file's first reading, and returns the transcript. The driver alone writes the master
+cache, the final files, the manifest, check.json and the review queue, exactly as with the local
+executor, so their guarantees (atomic files, one queue row per recording) do not change.
 
 `[cluster] shared_path = true` says every worker sees the workspace at the same path (an NFS
 mount, or a one-machine cluster): then a task renders straight into the master cache, like a
@@ -230,12 +231,18 @@ def render_on_ray(spec: ExecutorSpec, ws: Workspace, renditions: dict, keys: dic
 
 
 class TranscribeActor:
-    """One Ray actor: loads the Whisper model once, then transcribes recordings sent as bytes."""
+    """One Ray actor: loads the Whisper model once, then transcribes what it is sent by value:
+    a recording's bytes (`transcribe`) or 16 kHz samples (`transcribe_samples`, for check)."""
 
-    def __init__(self, backend: str, model: str | None, compute_type: str | None, cpu_threads: int) -> None:
+    def __init__(self, backend: str, model: str | None, compute_type: str | None, cpu_threads: int,
+                 device: str = "cpu") -> None:
         from .feedback.transcribe import load_backend
 
-        self.engine = load_backend(backend, model, compute_type, cpu_threads)
+        self.engine = load_backend(backend, model, compute_type, cpu_threads, device)
+
+    def describe(self) -> tuple[str, str]:
+        """(backend name, model label with compute type), as a local run reports them."""
+        return self.engine.name, f"{self.engine.model_info.label} [{self.engine.compute_type}]"
 
     def transcribe(self, name: str, data: bytes, options) -> dict:
         from .feedback.transcribe import transcribe_file
@@ -248,27 +255,92 @@ class TranscribeActor:
         except BroadcastError as exc:
             return {"error": (exc.reason, exc.problem.hint)}
 
+    def transcribe_samples(self, audio, options) -> dict:
+        from .feedback.transcribe import transcribe_audio
+
+        try:
+            segments, language = transcribe_audio(audio, self.engine, options)
+            return {"segments": segments, "language": language}
+        except BroadcastError as exc:
+            return {"error": (exc.reason, exc.problem.hint)}
+
+
+def ray_device(ray, device: str | None) -> str:
+    """The device the actors use, decided against the cluster (the driver may have no GPU):
+    auto → cuda when the cluster has a GPU, else cpu; cuda on a cluster without one → error."""
+    gpus = ray.cluster_resources().get("GPU", 0)
+    if device in (None, "auto"):
+        return "cuda" if gpus >= 1 else "cpu"
+    if device == "cuda" and gpus < 1:
+        raise ExecutorError("--device cuda: the Ray cluster has no GPU",
+                            hint="start GPU workers with `ray start --address=… --num-gpus=1`, or use --device cpu")
+    return device
+
+
+class WhisperPool:
+    """Ray actors, each holding the Whisper model once; calls go round-robin (inputs of similar
+    length; Ray queues each actor's calls in order). A dead actor is restarted and its call
+    retried (MAX_RETRIES). One CPU and one thread per actor, plus one GPU with device cuda."""
+
+    def __init__(self, ray, size: int, backend: str, model: str | None, compute_type: str | None,
+                 device: str) -> None:
+        self.ray = ray
+        self.device = device
+        resources = {"num_cpus": 1, "num_gpus": 1} if device == "cuda" else {"num_cpus": 1}
+        actor_cls = ray.remote(TranscribeActor).options(**resources, max_restarts=MAX_RETRIES,
+                                                        max_task_retries=MAX_RETRIES)
+        self.actors = [actor_cls.remote(backend, model, compute_type, 1, device) for _ in range(size)]
+        self._next = 0
+
+    def submit(self, method: str, *args):
+        """Call `method` on the next actor; returns the ObjectRef of its result."""
+        actor = self.actors[self._next % len(self.actors)]
+        self._next += 1
+        return getattr(actor, method).remote(*args)
+
+    def get(self, ref) -> dict:
+        """The call's payload; a call whose actor kept dying → ModelError."""
+        from .feedback.models import ModelError
+
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:
+            raise ModelError(f"transcription failed on the cluster: {type(exc).__name__}: {exc}",
+                             hint="see `ray status` and the worker logs") from None
+
+    def describe(self) -> tuple[str, str]:
+        return self.get(self.actors[0].describe.remote())
+
+
+def whisper_pool(stack: contextlib.ExitStack, spec: ExecutorSpec, items: int, backend: str, model: str | None,
+                 compute_type: str | None, device: str | None = "auto",
+                 actors: int | None = None) -> WhisperPool | None:
+    """A pool for `items` inputs (None when there are none): as many actors as the cluster has
+    CPUs (GPUs with device cuda), at most one per input. The Ray session stays open until
+    `stack` closes."""
+    ray = stack.enter_context(ray_session(spec))
+    if not items:
+        return None
+    device = ray_device(ray, device)
+    resource = "GPU" if device == "cuda" else "CPU"
+    n = actors or max(1, int(ray.cluster_resources().get(resource, 1)))
+    return WhisperPool(ray, min(n, items), backend, model, compute_type, device)
+
 
 def transcribe_on_ray(stack: contextlib.ExitStack, spec: ExecutorSpec, files: list[Path], backend: str,
                       model: str | None, compute_type: str | None, options,
-                      actors: int | None = None) -> dict[Path, Callable]:
-    """Send `files` (bytes) to a pool of actors, each holding the model once; returns, per file,
-    a callable that waits for its transcript (or raises its AudioError with the real path).
-    The Ray session stays open until `stack` closes. One CPU and one thread per actor."""
-    from .feedback.models import AudioError, ModelError
+                      actors: int | None = None, device: str | None = "auto") -> dict[Path, Callable]:
+    """Send `files` (bytes) to a WhisperPool; returns, per file, a callable that waits for its
+    transcript (or raises its AudioError with the real path)."""
+    from .feedback.models import AudioError
 
-    ray = stack.enter_context(ray_session(spec))
-    if not files:
+    pool = whisper_pool(stack, spec, len(files), backend, model, compute_type, device, actors)
+    if pool is None:
         return {}
-    n = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    actor_cls = ray.remote(TranscribeActor).options(num_cpus=1, max_restarts=MAX_RETRIES,
-                                                    max_task_retries=MAX_RETRIES)
-    pool = [actor_cls.remote(backend, model, compute_type, 1) for _ in range(min(n, len(files)))]
-    # Round-robin: recordings are of similar length; Ray queues each actor's calls in order.
     refs = {}
-    for i, path in enumerate(files):
+    for path in files:
         try:
-            refs[path] = pool[i % len(pool)].transcribe.remote(path.name, path.read_bytes(), options)
+            refs[path] = pool.submit("transcribe", path.name, path.read_bytes(), options)
         except OSError as exc:
             refs[path] = exc
 
@@ -276,11 +348,7 @@ def transcribe_on_ray(stack: contextlib.ExitStack, spec: ExecutorSpec, files: li
         def get():
             if isinstance(ref, OSError):
                 raise AudioError(f"cannot read: {ref.strerror or ref}", path)
-            try:
-                payload = ray.get(ref)
-            except ray.exceptions.RayError as exc:
-                raise ModelError(f"transcription failed on the cluster: {type(exc).__name__}: {exc}",
-                                 hint="see `ray status` and the worker logs") from None
+            payload = pool.get(ref)
             if "error" in payload:
                 reason, hint = payload["error"]
                 raise AudioError(reason, path, hint=hint)

@@ -175,6 +175,28 @@ def test_cli_batch_reports_bad_files_and_dedupes(ws, model_cache, fw, clips):
     assert bad.exit_code == 1 and "cannot transcribe language" in bad.output
 
 
+def test_cli_device_auto_is_the_cpu_here_and_cuda_without_a_gpu_is_one_clear_line(ws, model_cache, fw, clips):
+    from broadcast.feedback.transcribe import cuda_available, resolve_device
+
+    if cuda_available() or cuda_available("openai-whisper"):
+        pytest.skip("this machine has a CUDA GPU")
+    assert resolve_device("auto") == "cpu" and resolve_device("auto", "openai-whisper") == "cpu"
+    assert fw.device == "cpu" and fw.compute_type == "int8"
+
+    r = ws.run("transcribe", str(clips["mat-dien"]), "--device", "cuda")
+    assert r.exit_code == 1, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "--device cuda" in lines[0] \
+        and "no CUDA GPU" in lines[0], r.output
+    assert "Traceback" not in r.output
+    assert queue.list_items(db.connect(ws.load().db_path)).total == 0      # stopped before any work
+
+    ok = ws.run("transcribe", str(clips["mat-dien"]), "--device", "auto")
+    assert ok.exit_code == 0, ok.output
+    (item,) = queue.list_items(db.connect(ws.load().db_path)).items
+    assert item.model.endswith("[int8]")
+
+
 def test_conversion_is_exact(model_cache):
     import ctranslate2
     import torch

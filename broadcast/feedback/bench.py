@@ -49,7 +49,7 @@ def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> 
     from .transcribe import TranscribeOptions, load_backend, transcribe_file
 
     started = time.perf_counter()
-    engine = load_backend(backend, None, compute_type, threads)
+    engine = load_backend(backend, None, compute_type, threads, "cpu")   # a CPU benchmark
     load_s = time.perf_counter() - started
     options = TranscribeOptions(temperatures=BENCH_TEMPERATURES)
     transcribe_file(Path(clips[0]["path"]), engine, options)  # warm-up: first-call set-up is not speed

@@ -63,10 +63,13 @@ def _default_reviewer() -> str:
 @click.option("--ray-address", metavar="ADDR", default=None,
               help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
               "started on this PC).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where the model runs: cpu (int8), cuda (an NVIDIA GPU, float16), or auto (cuda when "
+              "usable). With --executor ray: the workers' device; cuda gives each actor one GPU.")
 @pass_workspace
 def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
                announcement: str | None, area: str | None, compute_type: str | None, executor: str | None,
-               ray_address: str | None) -> None:
+               ray_address: str | None, device: str) -> None:
     """Transcribe citizens' voice feedback (files or folders) into the review queue.
 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
@@ -76,7 +79,7 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     from ..pg import connect_queue
     from .audio import collect_files, remove_dead_temp_files, sha256_file, store_original
     from .queue import NewItem, add_item, find_by_sha256
-    from .transcribe import TranscribeOptions, check_language, load_backend, transcribe_file
+    from .transcribe import TranscribeOptions, check_language, load_backend, resolve_device, transcribe_file
 
     if area is not None and area not in ws.config.areas:
         raise click.BadParameter(f"unknown area {area!r}; known: {', '.join(ws.config.areas)}", param_hint="--area")
@@ -84,6 +87,9 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
         raise click.BadParameter("announcement ids use only a-z, 0-9 and '-'", param_hint="--announcement")
     configured = ws.config.section("feedback").get("language", "vi")
     options = TranscribeOptions(language=check_language(language or str(configured)))
+    spec = executor_spec(ws, executor, ray_address)
+    if spec.kind == "local":
+        device = resolve_device(device, backend)   # --device cuda without a GPU stops here, before any work
 
     files, missing = collect_files(list(paths))
     failed = len(missing)
@@ -100,12 +106,11 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     remove_dead_temp_files(store)
     engine = None
     added = skipped = 0
-    spec = executor_spec(ws, executor, ray_address)
     with contextlib.ExitStack() as stack, progress(len(files), "transcribing") as advance:
         remote = None
         if spec.kind == "ray":   # all new recordings go out at once; results are queued here, in order
             remote = transcribe_on_ray(stack, spec, _not_queued(conn, files), backend, model, compute_type,
-                                       options)
+                                       options, device=device)
         for path in files:
             label = show_path(path)
             try:
@@ -119,7 +124,7 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
                     transcript = remote[path]()
                 else:
                     if engine is None:
-                        engine = load_backend(backend, model, compute_type)
+                        engine = load_backend(backend, model, compute_type, None, device)
                     transcript = transcribe_file(path, engine, options, on_progress=_progress_printer(label))
                 stored = store_original(path, store, sha)
                 item, new = add_item(conn, NewItem(

@@ -21,6 +21,8 @@ from .models import ModelError, Segment, Transcript
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 DEFAULT_BACKEND = "faster-whisper"
+# Where the model runs: auto = the GPU when one is usable here, else the CPU.
+DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_LANGUAGE = "vi"
 # Whisper's fallback schedule (both libraries' default): retry hotter when a decode looks bad.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -63,18 +65,47 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def cuda_available(backend: str = DEFAULT_BACKEND) -> bool:
+    """Can this backend run on a CUDA GPU here? (CTranslate2 built with CUDA and a GPU it sees;
+    for openai-whisper, torch's view.)"""
+    try:
+        if backend == "openai-whisper":
+            import torch
+
+            return bool(torch.cuda.is_available())
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    except (ImportError, RuntimeError, OSError):
+        return False
+
+
+def resolve_device(device: str | None, backend: str = DEFAULT_BACKEND) -> str:
+    """'auto' (or None) → cuda where usable, else cpu; 'cuda' without a usable GPU → ModelError."""
+    if device in (None, "auto"):
+        return "cuda" if cuda_available(backend) else "cpu"
+    if device not in DEVICES:
+        raise ModelError(f"unknown device {device!r}", hint=f"use one of: {', '.join(DEVICES)}")
+    if device == "cuda" and not cuda_available(backend):
+        raise ModelError(f"--device cuda: no CUDA GPU is usable by {backend} on this machine",
+                         hint="use --device cpu (or auto), or run on a machine with an NVIDIA GPU and CUDA")
+    return device
+
+
 class FasterWhisperBackend:
-    """CTranslate2 Whisper on the CPU (int8 by default)."""
+    """CTranslate2 Whisper: int8 on the CPU, float16 on a CUDA GPU (by default)."""
 
     name = "faster-whisper"
 
-    def __init__(self, model: ResolvedModel, compute_type: str = "int8", cpu_threads: int | None = None) -> None:
+    def __init__(self, model: ResolvedModel, compute_type: str | None = None, cpu_threads: int | None = None,
+                 device: str = "cpu") -> None:
         from faster_whisper import WhisperModel
 
         self.model_info = model
-        self.compute_type = compute_type
+        self.device = device
+        self.compute_type = compute_type or ("float16" if device == "cuda" else "int8")
         try:
-            self.model = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
+            self.model = WhisperModel(str(model.path), device=device, compute_type=self.compute_type,
                                       cpu_threads=cpu_threads or default_threads(), local_files_only=True)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the Whisper model: {exc}", model.path) from None
@@ -96,16 +127,19 @@ class FasterWhisperBackend:
 
 
 class OpenAIWhisperBackend:
-    """openai-whisper (PyTorch, float32 on the CPU) on the converted CTranslate2 weights."""
+    """openai-whisper (PyTorch, float32; on the CPU or a CUDA GPU) on the converted CTranslate2 weights."""
 
     name = "openai-whisper"
 
-    def __init__(self, model: ResolvedModel, cpu_threads: int | None = None) -> None:
+    def __init__(self, model: ResolvedModel, cpu_threads: int | None = None, device: str = "cpu") -> None:
         from .convert import load_openai_whisper
 
         self.model_info = model
+        self.device = device
         self.compute_type = "float32"
         self.model = load_openai_whisper(model.path, cache_root() / "converted", model.sha256)
+        if device != "cpu":
+            self.model = self.model.to(device)
         import torch
 
         torch.set_num_threads(cpu_threads or default_threads())
@@ -133,18 +167,27 @@ class OpenAIWhisperBackend:
 Backend = FasterWhisperBackend | OpenAIWhisperBackend
 
 
-@functools.lru_cache(maxsize=4)
 def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, compute_type: str | None = None,
-                 cpu_threads: int | None = None) -> Backend:
-    """Load a backend once per process (models take seconds to load)."""
+                 cpu_threads: int | None = None, device: str | None = "auto") -> Backend:
+    """Load a backend once per process (models take seconds to load). `device`: auto, cpu or
+    cuda (resolve_device); compute type by default int8 on the CPU, float16 on CUDA."""
+    return _load_backend(name, model, compute_type, cpu_threads, resolve_device(device, name))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_backend(name: str, model: str | None, compute_type: str | None, cpu_threads: int | None,
+                  device: str) -> Backend:
+    if name not in BACKENDS:
+        raise ModelError(f"unknown backend {name!r}", hint=f"use one of: {', '.join(BACKENDS)}")
     resolved = resolve_model(model)
     if name == "faster-whisper":
-        return FasterWhisperBackend(resolved, compute_type or "int8", cpu_threads)
-    if name == "openai-whisper":
-        if compute_type not in (None, "float32"):
-            raise ModelError("the openai-whisper backend runs in float32 on the CPU")
-        return OpenAIWhisperBackend(resolved, cpu_threads)
-    raise ModelError(f"unknown backend {name!r}", hint=f"use one of: {', '.join(BACKENDS)}")
+        return FasterWhisperBackend(resolved, compute_type, cpu_threads, device)
+    if compute_type not in (None, "float32"):
+        raise ModelError("the openai-whisper backend runs in float32")
+    return OpenAIWhisperBackend(resolved, cpu_threads, device)
+
+
+load_backend.cache_clear = _load_backend.cache_clear   # tests start from a fresh model cache
 
 
 def speech_regions(audio: np.ndarray) -> list[dict]:
