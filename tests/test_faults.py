@@ -84,10 +84,20 @@ def test_killed_at_ten_points_then_rerun_completes(tmp_path):
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+def wait_for_lock_holder(root: Path, pid: int, timeout: float = 60.0) -> None:
+    lock = root / "state" / "produce.lock"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock.is_file() and lock.read_text().strip() == str(pid):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the first produce never took the lock")
+
+
 def test_two_produce_runs_at_once(tmp_path):
-    root = workspace(tmp_path / "ws", 2)
+    root = workspace(tmp_path / "ws", 8)  # a few seconds of work for the first run, one job
     first = start(root, "--jobs", "1")
-    time.sleep(1.0)
+    wait_for_lock_holder(root, first.pid)
     second = start(root)
     out2 = second.communicate(timeout=300)[0].decode()
     out1 = first.communicate(timeout=300)[0].decode()
