@@ -17,6 +17,7 @@ measured on the embedded voice (espeak-ng vi, rate 140) with the packaged Whispe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
@@ -424,8 +425,55 @@ def targets(ws: Workspace, manifest: dict, ids: list[str] | None) -> list[Target
     return out
 
 
-def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts: dict) -> FileCheck:
-    """All checks of one file. `transcripts` caches (sha256, text sha) → analysis across names."""
+# What a file sharing another's bytes takes over from that one's analysis.
+SHARED_FIELDS = ("transcribed", "note", "reference", "transcript", "cer", "wer", "numbers", "missing_numbers",
+                 "syllables", "speech_seconds", "speech_rate", "duration", "expected_duration",
+                 "leading_silence", "trailing_silence", "clipped_samples")
+
+
+def _copy_analysis(result: FileCheck, shared: FileCheck) -> None:
+    for name in SHARED_FIELDS:
+        setattr(result, name, getattr(shared, name))
+    for issue in shared.issues:     # the flag follows: the worst of its own issues and these
+        result.add(issue.check, issue.level, issue.message)
+
+
+class RemoteSpeech:
+    """First readings transcribed on a Ray actor pool (executors.WhisperPool) instead of here:
+    check_one sends each one's samples by value and goes on with the next file; `finish`
+    collects the transcripts in order, judges them and completes the files that share bytes."""
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self.pending: list[tuple[FileCheck, object, str, str]] = []   # (result, ref, text, lang)
+        self.copies: list[tuple[FileCheck, FileCheck]] = []          # (result, the analysis it shares)
+
+    def submit(self, result: FileCheck, audio: np.ndarray, code: str, text: str, lang: str) -> None:
+        ref = self.pool.submit("transcribe_samples", audio, speech_options(code))
+        self.pending.append((result, ref, text, lang))
+
+    def finish(self, th: Thresholds, advance: Callable[[str], None], errors: list[BroadcastError]) -> None:
+        for result, ref, text, lang in self.pending:
+            try:
+                payload = self.pool.get(ref)
+            except BroadcastError as exc:   # the actor kept dying: this file's speech is unchecked
+                if str(exc) not in map(str, errors):
+                    errors.append(exc)
+                payload = {"error": (exc.reason, None)}
+            if "error" in payload:
+                result.add("speech", "review", f"not transcribed: {payload['error'][0]}")
+            else:
+                _judge_speech(result, payload["segments"], text, lang, th)
+            advance(Path(result.path).name)
+        for result, shared in self.copies:
+            _copy_analysis(result, shared)
+
+
+def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts: dict,
+              speech: RemoteSpeech | None = None) -> FileCheck:
+    """All checks of one file. `transcripts` caches (sha256, text sha) → analysis across names.
+    With `speech`, the first reading is transcribed remotely: the speech verdict (and what files
+    sharing these bytes take over) is filled in by `speech.finish()`."""
     from . import mastering
 
     e = target.entry
@@ -441,13 +489,10 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
         result.add("file", "fail", "the file changed after production (sha256 differs from the manifest)")
     memo_key = (result.sha256, e.get("approved_text_sha256"), target.problem)
     if memo_key in transcripts:
-        shared = transcripts[memo_key]
-        for name in ("flag", "transcribed", "note", "reference", "transcript", "cer", "wer", "numbers",
-                     "missing_numbers", "syllables", "speech_seconds", "speech_rate", "duration",
-                     "expected_duration", "leading_silence", "trailing_silence", "clipped_samples"):
-            setattr(result, name, getattr(shared, name))
-        for issue in shared.issues:
-            result.add(issue.check, issue.level, issue.message)
+        if speech is not None:
+            speech.copies.append((result, transcripts[memo_key]))
+        else:
+            _copy_analysis(result, transcripts[memo_key])
         return result
 
     try:
@@ -491,6 +536,10 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
     if code is None:
         result.note = (f"speech not transcribed: Whisper does not cover {language_name(e['language'])}; "
                        f"signal checks only")
+    elif target.text is not None and speech is not None and first and not silent:
+        audio = _speech_input(result, samples, rate, first, target.text, e["language"], th)
+        if audio is not None:
+            speech.submit(result, audio, code, target.text, e["language"])
     elif target.text is not None and backend is not None and first and not silent:
         _check_speech(result, samples, rate, first, target.text, e["language"], code, backend, th)
     transcripts[memo_key] = result
@@ -498,12 +547,35 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
 
 
 READING_PAD_SECONDS = 0.5
+# Decoding at temperature 0 only: Whisper's fallback to hotter temperatures samples at random
+# (CTranslate2's generator is per thread and cannot be reseeded per call), and on espeak-ng speech
+# it is taken often: the same file gave CER 0.39–0.45 from run to run, and a Ray actor could never
+# agree with a local run. Beam search at temperature 0 gives the same transcript every time.
+CHECK_TEMPERATURES = (0.0,)
+
+
+def speech_options(code: str):
+    from .feedback.transcribe import TranscribeOptions
+
+    return TranscribeOptions(language=code, temperatures=CHECK_TEMPERATURES)
 
 
 def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list[float], text: str,
                   lang: str, code: str, backend, th: Thresholds) -> None:
+    """The speech checks of one file, transcribed here with `backend`."""
+    from .feedback.transcribe import transcribe_audio
+
+    audio = _speech_input(result, samples, rate, first, text, lang, th)
+    if audio is not None:
+        segments, _lang = transcribe_audio(audio, backend, speech_options(code))
+        _judge_speech(result, segments, text, lang, th)
+
+
+def _speech_input(result: FileCheck, samples: np.ndarray, rate: int, first: list[float], text: str,
+                  lang: str, th: Thresholds) -> np.ndarray | None:
+    """Everything before the transcription: the reference, the speech rate, and the first
+    reading cut out, at 16 kHz and padded (None: no sound there, already judged)."""
     from . import mastering
-    from .feedback.transcribe import TranscribeOptions, transcribe_audio
 
     start, end = (max(0, int(round(x * rate))) for x in first)
     cut = samples[start:min(end, len(samples))]
@@ -516,7 +588,7 @@ def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list
         result.add("speech", "fail", "no sound where the first reading should be")
         result.cer, result.wer = 1.0, 1.0
         result.missing_numbers = [n.written for n in number_mentions(text, lang)]
-        return
+        return None
     result.speech_seconds = round(span[1] - span[0], 2)
     rate_sps = len(words) / max(0.1, span[1] - span[0])
     result.speech_rate = round(rate_sps, 2)
@@ -531,8 +603,12 @@ def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list
     # predicts end-of-text at once); half a second of silence each side, as in the real file's
     # pauses, gives it the onset it expects. Measured: an empty transcript became a full one.
     pad = np.zeros(int(READING_PAD_SECONDS * WHISPER_RATE), dtype=np.float32)
-    audio = np.concatenate((pad, audio.astype(np.float32, copy=False), pad))
-    segments, _lang = transcribe_audio(audio, backend, TranscribeOptions(language=code))
+    return np.concatenate((pad, audio.astype(np.float32, copy=False), pad))
+
+
+def _judge_speech(result: FileCheck, segments, text: str, lang: str, th: Thresholds) -> None:
+    """The transcript of the first reading against the approved text: CER, WER, numbers."""
+    reference = result.reference
     raw = heard_text(segments)
     hypothesis = compare_form(raw, lang)
     result.transcribed = True
@@ -567,10 +643,14 @@ def heard_text(segments) -> str:
 
 def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend_name: str | None = None,
               model: str | None = None, progress: Callable[[int], Callable[[str], None]] | None = None,
-              backend=None) -> CheckReport:
+              backend=None, executor=None, device: str | None = "auto") -> CheckReport:
     """Check every loudspeaker file of `day`; write check.json beside the manifest. The Whisper
-    model is loaded once, and only when some file is in a language it covers."""
-    from .feedback.transcribe import DEFAULT_BACKEND, load_backend
+    model is loaded once, and only when some file is in a language it covers.
+
+    `executor` (executors.ExecutorSpec) of kind ray transcribes the first readings on a Ray actor
+    pool (the model loaded once per actor, the samples sent by value); decoding, the signal
+    checks, the verdicts and check.json stay here. `device`: auto, cpu or cuda (the model's)."""
+    from .feedback.transcribe import DEFAULT_BACKEND, load_backend, resolve_device
 
     folder = ws.output_dir / day.isoformat()
     th = Thresholds.from_config(ws.config.section("check"), ws.root / "broadcast.toml")
@@ -580,23 +660,38 @@ def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend
         for i in sorted(set(ids) - {t.entry["announcement"] for t in todo}):
             raise CheckError(f"no loudspeaker file for {i!r} on {day.isoformat()}", folder,
                              hint="check the id and the date (`broadcast status`)")
-    needs_model = any(whisper_language(t.entry["language"]) and t.text for t in todo)
-    if backend is None and needs_model:
-        backend = load_backend(backend_name or DEFAULT_BACKEND, model)
-    report = CheckReport(day=day, folder=folder, backend=getattr(backend, "name", None),
-                         model=(f"{backend.model_info.label} [{backend.compute_type}]" if backend else None),
-                         thresholds=th)
-    distinct = len({t.entry.get("sha256") for t in todo})
-    advance = progress(distinct) if progress else (lambda _label: None)
-    memo: dict = {}
-    done: set[str] = set()
-    for t in todo:
-        before = len(memo)
-        report.files.append(check_one(folder, t, backend, th, memo))
-        sha = t.entry.get("sha256")
-        if len(memo) > before and sha not in done:
-            done.add(sha)
-            advance(Path(t.entry["path"]).name)
+    remote = backend is None and executor is not None and executor.kind == "ray"
+    name = backend_name or DEFAULT_BACKEND
+    if backend is None and not remote:
+        device = resolve_device(device, name)   # --device cuda without a GPU: an error before any work
+    speaking = {t.entry.get("sha256") for t in todo if whisper_language(t.entry["language"]) and t.text}
+    with contextlib.ExitStack() as stack:
+        speech = None
+        label: tuple[str | None, str | None] = (None, None)
+        if remote and speaking:
+            from .executors import whisper_pool
+
+            speech = RemoteSpeech(whisper_pool(stack, executor, len(speaking), name, model, None, device))
+            label = speech.pool.describe()
+        elif backend is None and speaking:
+            backend = load_backend(name, model, None, None, device)
+        if backend is not None:
+            label = (backend.name, f"{backend.model_info.label} [{backend.compute_type}]")
+        report = CheckReport(day=day, folder=folder, backend=label[0], model=label[1], thresholds=th)
+        distinct = len({t.entry.get("sha256") for t in todo})
+        advance = progress(distinct) if progress else (lambda _label: None)
+        memo: dict = {}
+        done: set[str] = set()
+        for t in todo:
+            before, sent = len(memo), len(speech.pending) if speech else 0
+            report.files.append(check_one(folder, t, backend, th, memo, speech))
+            sha = t.entry.get("sha256")
+            if len(memo) > before and sha not in done:
+                done.add(sha)
+                if not speech or len(speech.pending) == sent:   # else: once its transcript is back
+                    advance(Path(t.entry["path"]).name)
+        if speech is not None:
+            speech.finish(th, advance, report.errors)
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
     atomic_write_bytes(folder / CHECK_NAME, data)
     return report

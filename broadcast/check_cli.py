@@ -49,7 +49,8 @@ def show_report(result) -> None:
     console.print(f"details: {show_path(result.folder / 'check.json')}")
 
 
-def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | None):
+def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | None, executor=None,
+                 device: str | None = "auto"):
     from .check import run_check
 
     def bar(total: int):
@@ -60,7 +61,8 @@ def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | N
 
     bar.cm = None
     try:
-        result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar)
+        result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar,
+                           executor=executor, device=device)
     finally:
         if bar.cm is not None:
             bar.cm.__exit__(None, None, None)
@@ -76,19 +78,31 @@ def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | N
 @click.option("--backend", type=click.Choice(["faster-whisper", "openai-whisper"]), default=None,
               help="Speech-to-text backend (default: faster-whisper).")
 @click.option("--model", default=None, help="Whisper model: a CTranslate2 folder or name (default: the packaged base model).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where the first readings are transcribed: here, or on a Ray cluster's actors, each "
+              "loading the model once (default: [cluster] executor in broadcast.toml, else local).")
+@click.option("--ray-address", metavar="ADDR", default=None,
+              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
+              "started on this PC).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="Where the model runs: cpu (int8), cuda (an NVIDIA GPU, float16), or auto (cuda when "
+              "usable). With --executor ray: the workers' device; cuda gives each actor one GPU.")
 @pass_workspace
-def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | None, model: str | None) -> None:
+def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | None, model: str | None,
+          executor: str | None, ray_address: str | None, device: str) -> None:
     """Does the produced speech say what was approved? Transcribes the first reading of every
     loudspeaker file of a date and compares it with the approved text (CER, WER, numbers), and
     checks the signal (silence, clipping, length, speech rate). Writes output/<date>/check.json.
 
     Each file is flagged ok / review / fail; limits are in [check] of broadcast.toml.
     Exit 1 if any file fails."""
+    from .executors import executor_spec
     from .produce import today
     from .produce_cli import _parse_day
 
     the_day = _parse_day(day) or today(ws)
-    result = run_and_show(ws, day=the_day, ids=list(ids) or None, backend=backend, model=model)
+    result = run_and_show(ws, day=the_day, ids=list(ids) or None, backend=backend, model=model,
+                          executor=executor_spec(ws, executor, ray_address), device=device)
     if result.failed:
         raise PartialFailure()
 

@@ -28,8 +28,8 @@ def _parse_day(value: str | None) -> date | None:
 @click.option("--check", "check_after", is_flag=True,
               help="Then run `broadcast check` on the date and mark the files it does not pass in the run sheets.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
-              help="Where renditions are made: local processes, or a Ray cluster (default: [cluster] "
-              "executor in broadcast.toml, else local).")
+              help="Where renditions (and --check's transcriptions) are made: local processes, or a Ray "
+              "cluster (default: [cluster] executor in broadcast.toml, else local).")
 @click.option("--ray-address", metavar="ADDR", default=None,
               help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
               "started on this PC).")
@@ -77,7 +77,8 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     if check_after and result.files:
         from .check_cli import run_and_show
 
-        checked = run_and_show(ws, day=result.day, ids=list(ids) or None, backend=None, model=None)
+        checked = run_and_show(ws, day=result.day, ids=list(ids) or None, backend=None, model=None,
+                               executor=spec)   # --executor ray: the transcriptions on the cluster too
         # Produce again: nothing is rendered (every master is cached); the run sheets pick up the
         # flags from check.json and the manifest follows the rewritten run sheets.
         marked = run(ws, ids=list(ids) or None, day=result.day, jobs=jobs, wait=wait)

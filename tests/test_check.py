@@ -90,6 +90,19 @@ def test_correct_renditions_pass(produced, backend):
     assert cli_run(produced, "verify", "--date", DAY).exit_code == 0   # check.json is not a produced file
 
 
+def test_device_cuda_without_a_gpu_is_one_clear_line(produced):
+    from broadcast.feedback.transcribe import cuda_available
+
+    if cuda_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = cli_run(produced, "check", "--date", DAY, "--device", "cuda")
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "--device cuda" in lines[0] \
+        and "no CUDA GPU" in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
 def test_audio_cut_in_half_fails(produced, backend, tmp_path):
     root = copy_of(produced, tmp_path)
     path = audio_path(root, "ho-tro")
