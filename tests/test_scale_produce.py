@@ -98,3 +98,50 @@ def ws_masters(root: Path) -> list[Path]:
     from broadcast.config import load_workspace
 
     return sorted((load_workspace(root).cache_dir / "masters").iterdir())
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    """An approved announcement with an approved H'Mông translation and a local speaker's
+    recording of it (as in test_translation_produce.py); each test copies it."""
+    import subprocess
+
+    from conftest import announcement_text
+    from test_translation_produce import BODY, HMN, fill
+
+    root = make_workspace(tmp_path_factory.mktemp("recorded") / "base")
+    for p in (root / "announcements").iterdir():
+        p.unlink()
+    path = root / "announcements" / "hop-dan.md"
+    path.write_text(announcement_text("hop-dan", areas="[men]", languages="[vi, hmn]", channels="[loudspeaker]",
+                                      repeat="1", schedule="\n  dates: [2099-12-14]\n  slots: [morning]",
+                                      body=BODY), encoding="utf-8")
+    assert run(root, "approve", str(path), "--by", "Chủ tịch").exit_code == 0
+    assert run(root, "translate", "hop-dan", "--to", "hmn").exit_code == 0
+    xlf = root / "translations" / "hop-dan" / "hmn.xlf"
+    fill(xlf)
+    assert run(root, "translations", "import", str(xlf), "--by", "Vàng A Sử").exit_code == 0
+    wav = root / "translations" / "hop-dan" / "hmn.wav"
+    subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(wav), " ".join(HMN.values())], check=True)
+    return root
+
+
+def test_recorded_reading_sent_by_value_matches_local(recorded, ray_head, tmp_path, monkeypatch):
+    import json
+
+    local = copy_of(recorded, tmp_path / "local")
+    result = run(local, "produce", "--date", DAY, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    expected = outputs(local)
+    assert "loudspeaker/men/02-morning-normal-hop-dan-hmn.mp3" in expected
+    manifest = json.loads(expected["manifest.json"])
+    assert next(e for e in manifest["files"] if e["path"].endswith("hop-dan-hmn.mp3"))["engine"] == "recorded"
+
+    root = copy_of(recorded, tmp_path / "ray")
+    monkeypatch.setenv("RAY_ADDRESS", ray_head.address)
+    result = run(root, "produce", "--date", DAY, "--executor", "ray")   # [cluster] shared_path unset: by value
+    assert result.exit_code == 0, result.output
+    assert "2 renditions made" in result.output
+    got = outputs(root)
+    assert got.keys() == expected.keys()
+    assert [k for k in got if got[k] != expected[k]] == []          # manifest.json included
