@@ -6,6 +6,7 @@ import click
 
 from .cli import PartialFailure, pass_workspace, report
 from .config import Workspace
+from .options import device_option, executor_options
 from .ui import console, progress, show_path
 
 FLAG_STYLE = {"ok": "green", "review": "yellow", "fail": "red"}
@@ -78,15 +79,8 @@ def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | N
 @click.option("--backend", type=click.Choice(["faster-whisper", "openai-whisper"]), default=None,
               help="Speech-to-text backend (default: faster-whisper).")
 @click.option("--model", default=None, help="Whisper model: a CTranslate2 folder or name (default: the packaged base model).")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
-              help="Where the first readings are transcribed: here, or on a Ray cluster's actors, each "
-              "loading the model once (default: [cluster] executor in broadcast.toml, else local).")
-@click.option("--ray-address", metavar="ADDR", default=None,
-              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
-              "started on this PC).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="Where the model runs: cpu (int8), cuda (an NVIDIA GPU, float16), or auto (cuda when "
-              "usable). With --executor ray: the workers' device; cuda gives each actor one GPU.")
+@executor_options("the first readings are transcribed")
+@device_option
 @pass_workspace
 def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | None, model: str | None,
           executor: str | None, ray_address: str | None, device: str) -> None:

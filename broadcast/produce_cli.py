@@ -8,6 +8,7 @@ import click
 
 from .cli import PartialFailure, pass_workspace, report
 from .config import Workspace
+from .options import executor_options
 from .ui import console, progress, show_path, warn
 
 
@@ -27,12 +28,7 @@ def _parse_day(value: str | None) -> date | None:
 @click.option("--wait", is_flag=True, help="If another produce holds this date, wait for it instead of stopping.")
 @click.option("--check", "check_after", is_flag=True,
               help="Then run `broadcast check` on the date and mark the files it does not pass in the run sheets.")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
-              help="Where renditions (and --check's transcriptions) are made: local processes, or a Ray "
-              "cluster (default: [cluster] executor in broadcast.toml, else local).")
-@click.option("--ray-address", metavar="ADDR", default=None,
-              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
-              "started on this PC).")
+@executor_options("renditions (and --check's transcriptions) are made")
 @pass_workspace
 def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | None, wait: bool,
             check_after: bool, executor: str | None, ray_address: str | None) -> None:

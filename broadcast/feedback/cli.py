@@ -12,6 +12,7 @@ import click
 
 from ..cli import PartialFailure, pass_workspace, report
 from ..config import ID_RE, Workspace
+from ..options import device_option, executor_options
 from ..ui import console, progress, show_path, warn
 from .models import STATUSES, AudioError
 
@@ -57,15 +58,8 @@ def _default_reviewer() -> str:
               help="Announcement these recordings answer (its id).")
 @click.option("--area", "area", metavar="A", default=None, help="Area the recordings come from (id from broadcast.toml).")
 @click.option("--compute-type", default=None, hidden=True, help="CTranslate2 compute type (default int8).")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
-              help="Where recordings are transcribed: here, or on a Ray cluster's actors, each loading the "
-              "model once (default: [cluster] executor in broadcast.toml, else local).")
-@click.option("--ray-address", metavar="ADDR", default=None,
-              help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray instance "
-              "started on this PC).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-              help="Where the model runs: cpu (int8), cuda (an NVIDIA GPU, float16), or auto (cuda when "
-              "usable). With --executor ray: the workers' device; cuda gives each actor one GPU.")
+@executor_options("recordings are transcribed (on Ray, each actor loads the model once)")
+@device_option
 @pass_workspace
 def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
                announcement: str | None, area: str | None, compute_type: str | None, executor: str | None,
