@@ -34,6 +34,16 @@ def report(exc: BroadcastError) -> None:
         error(_format_problem(p))
 
 
+def local_time(ws: Workspace, iso: str) -> str:
+    """An audit-log time (UTC) as the commune reads it: local date and time with its offset."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(ws.config.tz).strftime("%Y-%m-%d %H:%M %z")
+    except ValueError:
+        return iso
+
+
 def pass_workspace(fn):
     """Give the command the workspace found from --workspace, $BROADCAST_HOME or the folders above."""
 
@@ -160,7 +170,8 @@ def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
             failed += 1
             continue
         verb = "approved" if new else "already approved"
-        console.print(f"{verb}  {ann.id}  by {approval.by} at {approval.at}  sha256 {ann.sha256[:12]}")
+        console.print(f"{verb}  {ann.id}  by {approval.by} at {local_time(ws, approval.at)}  "
+                      f"sha256 {ann.sha256[:12]}")
     if failed:
         raise PartialFailure()
 
@@ -187,7 +198,7 @@ def status(ws: Workspace) -> None:
             continue
         colour = {"draft": "yellow", "approved": "green", "produced": "cyan",
                   "changed-since-approval": "red"}.get(s.state, "white")
-        who = f"{s.approval.by} {s.approval.at[:16]}" if s.approval else ""
+        who = f"{s.approval.by} {local_time(ws, s.approval.at)}" if s.approval else ""
         table.add_row(s.announcement.id, f"[{colour}]{s.state}[/{colour}]", who,
                       translation_summary(ws, conn, s.announcement), show_path(s.path))
     console.print(table)
