@@ -509,3 +509,32 @@ def test_facets_lists_filter_choices(site):
     facets = queue.facets(conn_of(site))
     assert {"men", "ly-xom"} <= set(facets["areas"]) and facets["announcements"] == ["tiem-chung"]
     assert facets["tags"] == sorted(facets["tags"])
+
+
+def test_a_recording_browsers_cannot_play_is_converted_for_the_player(browser, tmp_path):
+    # Hotline systems and old phones send AMR, WMA, 3GP: Chromium plays none of them.
+    root = tmp_path / "ws"
+    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
+        (root / sub).mkdir(parents=True)
+    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
+    wav = write_tone(tmp_path / "tone.wav", seconds=3.0)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "wmav2",
+                    str(root / "feedback" / "store" / "hotline.wma")], check=True)
+    conn = db.connect(load_workspace(root).db_path)
+    item_id = add(conn, "hotline", "Alô, xã ơi", received="2099-12-20T08:00:00+07:00", audio="store/hotline.wma")
+    conn.close()
+    server = Server(root)
+    try:
+        site = {"server": server, "root": root}
+        context, page = browser_login(browser, site)
+        page.goto(f"{server.base}/items/{item_id}")
+        page.wait_for_function("document.getElementById('player').duration > 0", timeout=15_000)
+        assert abs(page.evaluate("document.getElementById('player').duration") - 3.0) < 0.2
+        context.close()
+        converted = root / "feedback" / "store" / ".play" / "hotline.m4a"
+        assert converted.is_file()
+        client = http_login(site)
+        answer = client.get(f"/items/{item_id}/audio", headers={"Range": "bytes=0-99"})
+        assert answer.status_code == 206 and answer.headers["content-type"].startswith("audio/mp4")
+    finally:
+        server.stop()

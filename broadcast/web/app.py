@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..config import Workspace
+from ..errors import BroadcastError
 from ..feedback import queue
 from ..feedback.export import csv_text
 from ..feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
@@ -40,6 +41,34 @@ STATIC_DIR = Path(__file__).parent / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 # Formats a browser may not guess from the suffix (mimetypes differs between systems).
+# What browsers (Chromium, Firefox, Safari on phones) play natively; anything else — AMR from
+# hotlines and old phones, WMA, 3GP — is converted once to AAC for the player.
+BROWSER_PLAYABLE = frozenset({".m4a", ".aac", ".mp3", ".wav", ".ogg", ".opus", ".oga", ".webm", ".flac"})
+
+
+def playable_copy(source: Path, cache_dir: Path) -> Path:
+    """An AAC (.m4a) copy of a recording the browser cannot play, made once with ffmpeg and
+    kept in `cache_dir` under the source's name (the store names files by sha256)."""
+    import subprocess
+
+    from ..fsutil import atomic_target
+
+    dest = cache_dir / f"{source.stem}.m4a"
+    if dest.is_file():
+        return dest
+    with atomic_target(dest) as tmp:
+        try:
+            proc = subprocess.run(
+                ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-vn", "-ac", "1",
+                 "-c:a", "aac", "-b:a", "64k", "-f", "mp4", str(tmp)],
+                capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BroadcastError(f"ffmpeg could not run: {exc}", source) from None
+        if proc.returncode != 0:
+            raise BroadcastError(f"ffmpeg could not convert it: {proc.stderr.strip()[-300:]}", source)
+    return dest
+
+
 AUDIO_TYPES = {".m4a": "audio/mp4", ".aac": "audio/aac", ".mp3": "audio/mpeg", ".wav": "audio/wav",
                ".ogg": "audio/ogg", ".opus": "audio/ogg", ".oga": "audio/ogg", ".webm": "audio/webm",
                ".amr": "audio/amr", ".flac": "audio/flac"}
@@ -378,6 +407,12 @@ def create_app(ws: Workspace, auth: Auth, *, loopback: bool = True, language: st
         path = audio_path(item)
         if path is None:
             return PlainTextResponse("recording missing", status_code=404)
+        if path.suffix.lower() not in BROWSER_PLAYABLE:
+            try:
+                path = playable_copy(path, ws.feedback_dir / "store" / ".play")
+            except BroadcastError as exc:
+                return PlainTextResponse(f"cannot play this recording in a browser: {exc.reason}",
+                                         status_code=415)
         media_type = AUDIO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or \
             "application/octet-stream"
         # Starlette's FileResponse answers Range requests (206 + Content-Range, Accept-Ranges).
