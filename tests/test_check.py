@@ -173,3 +173,23 @@ def test_produce_check_marks_a_failing_file_in_the_run_sheet(produced, backend, 
     assert cli_run(root, "produce", "--date", DAY).exit_code == 0
     assert "[check-failed]" in (root / "output" / DAY / "loudspeaker" / "ly-xom" / "rundown.txt").read_text("utf-8")
     assert cli_run(root, "verify", "--date", DAY).exit_code == 0
+
+
+def test_a_decoding_loop_is_decoded_again_not_failed(tmp_path, backend):
+    # This correct emergency reading (a date, a time and a phone number) sends Whisper base at
+    # temperature 0 into a loop ("5,000,000,000,…", CER 9.7); the deterministic retry with a
+    # repetition penalty must hear it as speech again.
+    root = tmp_path / "ws"
+    for sub in ("announcements", "translations", "voices", "feedback", "output"):
+        (root / sub).mkdir(parents=True)
+    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
+    body = "Ủy ban nhân dân xã thông báo: ngày 15/12/2099 cắt điện từ 7 giờ 30 phút. Liên hệ 0212 3845 123."
+    path = root / "announcements" / "cat-dien.md"
+    path.write_text(announcement_text("cat-dien", priority="emergency", areas="[ly-xom]", channels="[loudspeaker]",
+                                      repeat=None, schedule=ONE_SLOT, body=body), encoding="utf-8")
+    assert cli_run(root, "approve", str(path), "--by", "Chủ tịch").exit_code == 0
+    assert cli_run(root, "produce", "--date", DAY, "--jobs", "1").exit_code == 0
+    report = check(root, backend)
+    (result,) = report.files
+    assert result.flag != "fail", (result.cer, result.transcript)
+    assert result.cer < 0.55 and "000,000" not in result.transcript

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,16 @@ class TranscribeOptions:
     block_seconds: float = audio_mod.BLOCK_SECONDS
     """Longest stretch of audio decoded and held in memory at once."""
     temperatures: tuple[float, ...] = field(default=TEMPERATURES)
+    repetition_penalty: float = 1.0
+    """faster-whisper's penalty on tokens already produced (1.0: none)."""
+    loop_retry_penalty: float | None = None
+    """When a segment comes out as a decoding loop (compression ratio over LOOP_RATIO), decode that
+    audio again with this repetition penalty. Deterministic, unlike the temperature fallback, so
+    `check` gives the same transcript every run and on every worker (faster-whisper only)."""
+
+
+# Whisper's own test for a repetition loop: text that gzip compresses more than this.
+LOOP_RATIO = 2.4
 
 
 def check_language(language: str | None) -> str | None:
@@ -116,6 +126,7 @@ class FasterWhisperBackend:
             audio, language=options.language, task="transcribe", beam_size=options.beam_size,
             best_of=5, temperature=list(options.temperatures),
             condition_on_previous_text=options.condition_on_previous_text, vad_filter=False,
+            repetition_penalty=options.repetition_penalty,
         )
         out = []
         for s in segments:
@@ -216,6 +227,9 @@ def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOpt
         audio = np.concatenate(chunks)
     segments, language = backend.decode(audio, options, on_segment=(
         (lambda end: on_segment(offset + end)) if on_segment else None))
+    if options.loop_retry_penalty and any(s.compression_ratio > LOOP_RATIO for s in segments):
+        segments, language = backend.decode(
+            audio, replace(options, repetition_penalty=options.loop_retry_penalty, loop_retry_penalty=None))
     if regions is not None:
         ts_map = SpeechTimestampsMap(regions, audio_mod.SAMPLE_RATE)
         for s in segments:
