@@ -160,8 +160,12 @@ def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
     from .approval import load_for_approval
 
     failed = 0
+    paths = announcement_files(list(files))
+    if not paths:
+        raise BroadcastError("no announcement files (*.md) here", ", ".join(map(str, files)),
+                             hint="give the announcement files, or the folder holding them")
     conn = db.connect(ws.db_path)
-    for path in announcement_files(list(files)):
+    for path in paths:
         try:
             ann = load_for_approval(path, ws)
             approval, new = approve_one(conn, ann, by)

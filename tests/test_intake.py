@@ -260,3 +260,8 @@ def test_body_is_nfc_and_sha_ignores_trailing_whitespace(ws):
     assert a.sha256 == b.sha256
     c = parse_announcement(ws.write("x", body=BODY.replace("15/12", "16/12")), w.config)
     assert c.sha256 != a.sha256
+
+
+def test_approving_an_empty_folder_says_so(ws):
+    result = ws.run("approve", str(ws.announcements), "--by", "A")
+    assert result.exit_code == 1 and "no announcement files" in result.output
