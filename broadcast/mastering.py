@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BroadcastError
-from .fsutil import sha256_file, temp_path_for
+from .fsutil import atomic_target, sha256_file
 
 FFMPEG = os.environ.get("BROADCAST_FFMPEG", "ffmpeg")
 
@@ -454,9 +454,7 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
     Atomic: nothing appears under `dest` unless the file is complete and on target."""
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(dest)
-    try:
+    with atomic_target(dest) as tmp:
         try:
             pcm, level = _prepare(programme, profile)
         except MasteringError as e:
@@ -495,10 +493,6 @@ def master(programme: Programme, profile: AudioProfile | str, dest: Path, *,
         if tags:
             write_tags(tmp, profile, tags)
         digest, size = sha256_file(tmp), tmp.stat().st_size
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     lufs, tp, duration = measured
     return MasteredFile(path=dest, sha256=digest, size=size, duration=round(duration, 3),
                         integrated_lufs=round(lufs, 2), true_peak_dbtp=round(tp, 2), profile=profile.name)
