@@ -6,6 +6,7 @@ so the whole schema history reads top to bottom in this one file."""
 from __future__ import annotations
 
 import sqlite3
+import string
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +19,22 @@ def migration(fn: Callable[[sqlite3.Connection], None]):
     return fn
 
 
-@migration
-def m001_audit_log(conn: sqlite3.Connection) -> None:
-    # Append-only: every approval (and later every production, import, review action) is a row;
-    # each row carries the hash of the previous one, so an edit made outside the project shows.
-    run_script(conn, """
+# The tables PostgreSQL holds too (broadcast/pg.py) are written once, with these words for the
+# few places where the two dialects differ: $ID the key column, $FLOAT a floating-point column,
+# $REF a column that refers to an $ID.
+SQLITE_WORDS = {"ID": "INTEGER PRIMARY KEY AUTOINCREMENT", "FLOAT": "REAL", "REF": "INTEGER"}
+
+
+def in_dialect(ddl: str, words: dict[str, str]) -> str:
+    return string.Template(ddl).substitute(words)
+
+
+# Append-only: every approval (and later every production, import, review action) is a row;
+# each row carries the hash of the previous one, so an edit made outside the project shows.
+# The triggers that refuse UPDATE and DELETE differ by dialect.
+AUDIT_LOG = """
         CREATE TABLE audit_log (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            seq $ID,
             at TEXT NOT NULL,
             actor TEXT NOT NULL,
             action TEXT NOT NULL,
@@ -35,6 +45,12 @@ def m001_audit_log(conn: sqlite3.Connection) -> None:
             entry_hash TEXT NOT NULL
         );
         CREATE INDEX audit_log_subject ON audit_log(subject, action);
+        """
+
+
+@migration
+def m001_audit_log(conn: sqlite3.Connection) -> None:
+    run_script(conn, in_dialect(AUDIT_LOG, SQLITE_WORDS) + """
         CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
@@ -103,19 +119,17 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise
 
 
-@migration
-def m002_feedback_queue(conn: sqlite3.Connection) -> None:
-    # Citizens' voice feedback awaiting review (broadcast/feedback/queue.py). One row per distinct
-    # recording (sha256); the machine transcript is never overwritten, a reviewer's correction
-    # sits beside it; `version` rises on every change (optimistic concurrency for the web page).
-    run_script(conn, """
+# Citizens' voice feedback awaiting review (broadcast/feedback/queue.py). One row per distinct
+# recording (sha256); the machine transcript is never overwritten, a reviewer's correction
+# sits beside it; `version` rises on every change (optimistic concurrency for the web page).
+FEEDBACK_QUEUE = """
         CREATE TABLE feedback_items (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id $ID,
             source_name TEXT NOT NULL,
             sha256 TEXT NOT NULL UNIQUE,
             stored_path TEXT NOT NULL,
             received_at TEXT NOT NULL,
-            duration REAL NOT NULL,
+            duration $FLOAT NOT NULL,
             language TEXT,
             transcript TEXT NOT NULL,
             segments TEXT NOT NULL DEFAULT '[]',
@@ -137,9 +151,14 @@ def m002_feedback_queue(conn: sqlite3.Connection) -> None:
         CREATE INDEX feedback_items_announcement ON feedback_items(announcement_id);
         CREATE INDEX feedback_items_received ON feedback_items(received_at);
         CREATE TABLE feedback_tags (
-            item_id INTEGER NOT NULL REFERENCES feedback_items(id) ON DELETE CASCADE,
+            item_id $REF NOT NULL REFERENCES feedback_items(id) ON DELETE CASCADE,
             tag TEXT NOT NULL,
             PRIMARY KEY (item_id, tag)
         );
         CREATE INDEX feedback_tags_tag ON feedback_tags(tag);
-        """)
+        """
+
+
+@migration
+def m002_feedback_queue(conn: sqlite3.Connection) -> None:
+    run_script(conn, in_dialect(FEEDBACK_QUEUE, SQLITE_WORDS))
