@@ -3,7 +3,6 @@ in bounded blocks, and keep a copy of the original in the workspace store."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fsutil import sha256_file  # noqa: F401  (identifies a recording; callers take it from here)
 from .models import AudioError
 
 SAMPLE_RATE = 16000
@@ -34,14 +34,6 @@ class AudioInfo:
     """What the container declares, in seconds (None when it does not say)."""
     codec: str
     container: str
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[AudioError]]:
