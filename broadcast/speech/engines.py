@@ -8,7 +8,6 @@ without a bound (subprocess timeouts, network deadlines)."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
 import importlib.util
 import io
@@ -22,6 +21,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ..fsutil import sha256_file
 from .audio import decode, parse_wav
 from .errors import SpeechError, VoiceUnavailable
 from .voices import Voice
@@ -226,11 +226,7 @@ class GttsEngine:
 
 @functools.lru_cache(maxsize=32)
 def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def file_digest(path) -> str:

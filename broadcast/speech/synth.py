@@ -7,7 +7,6 @@ is the "recorded" route: a local speaker's file, decoded and checked the same wa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -15,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..announcements import sha256_text
 from ..config import Workspace
+from ..fsutil import sha256_file
 from . import cache
 from .audio import decode, trim_silence
 from .engines import get_engine
@@ -72,7 +73,7 @@ def _key(voice_list: VoiceList, voice: Voice, spoken: str) -> str:
         "engine_files": engine.fingerprint_extra(voice),
         "pauses": [voice_list.sentence_pause, voice_list.paragraph_pause],
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return sha256_text(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 
 def _choose(voice_list: VoiceList) -> tuple[Voice | None, list[str], str | None]:
@@ -95,7 +96,7 @@ def speech_fingerprint(ws: Workspace, lang: str, text: str) -> str:
     spoken = canonical_text(spoken_paragraphs(lang, text))
     voice, _, _ = _choose(voice_list)
     if voice is None:
-        return hashlib.sha256(json.dumps(["no-voice", lang, spoken], ensure_ascii=False).encode()).hexdigest()
+        return sha256_text(json.dumps(["no-voice", lang, spoken], ensure_ascii=False))
     return _key(voice_list, voice, spoken)
 
 
@@ -218,7 +219,7 @@ def load_recording(path: Path, text: str, lang: str) -> Speech:
         raise SpeechError(f"the recording has {spoken_s:.1f} s of sound but the text has {words} words "
                           f"(expected {low:.0f}–{high:.0f} s)", path,
                           hint="is this the recording of this announcement's approved text?")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(path)
     return Speech(samples, rate, "recorded", path.name, f"sha256:{digest[:16]}", (), tuple(warnings))
 
 
