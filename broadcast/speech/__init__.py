@@ -6,7 +6,6 @@ from __future__ import annotations
 from .errors import SpeechError, VoiceUnavailable
 from .synth import (
     Speech,
-    find_recording,
     has_speech_route,
     load_recording,
     speech_fingerprint,
@@ -16,4 +15,4 @@ from .synth import (
 )
 
 __all__ = ["Speech", "SpeechError", "VoiceUnavailable", "synthesize", "station_ident", "speech_fingerprint",
-           "load_recording", "has_speech_route", "find_recording", "spoken_paragraphs"]
+           "load_recording", "has_speech_route", "spoken_paragraphs"]

@@ -102,7 +102,7 @@ def speech_fingerprint(ws: Workspace, lang: str, text: str) -> str:
 
 def has_speech_route(ws: Workspace, lang: str) -> tuple[bool, str]:
     """(True, voice id) when a voice for `lang` can be used now, else (False, reason). Recordings
-    are per announcement: see `find_recording`."""
+    are per announcement: see `translations.state.recording_for`."""
     voice_list = _voices(ws, lang)
     if not voice_list.voices:
         return False, (f"no synthetic voice for {lang} (no voices/{lang}.toml); "
@@ -174,15 +174,6 @@ def station_ident(ws: Workspace) -> Speech:
     return synthesize(ws, "vi", text)
 
 
-def find_recording(ws: Workspace, announcement_id: str, lang: str) -> Path | None:
-    """translations/<id>/<lang>.wav|mp3|m4a, the first that exists."""
-    for ext in RECORDING_EXTENSIONS:
-        path = ws.translations_dir / announcement_id / f"{lang}.{ext}"
-        if path.is_file():
-            return path
-    return None
-
-
 def count_words(text: str) -> int:
     """Spoken units: words (Vietnamese syllables) between spaces; each Han character counts one."""
     han = len(re.findall(r"[\u3400-\u9fff]", text))
@@ -224,4 +215,4 @@ def load_recording(path: Path, text: str, lang: str) -> Speech:
 
 
 __all__ = ["Speech", "SpeechError", "VoiceUnavailable", "synthesize", "station_ident", "speech_fingerprint",
-           "load_recording", "has_speech_route", "find_recording", "spoken_paragraphs"]
+           "load_recording", "has_speech_route", "spoken_paragraphs"]
