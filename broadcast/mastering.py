@@ -394,11 +394,6 @@ class MasteredFile:
     profile: str
 
 
-def prepare(programme: Programme, profile: AudioProfile) -> np.ndarray:
-    """The PCM that will be encoded (see `_prepare`)."""
-    return _prepare(programme, profile)[0]
-
-
 def _prepare(programme: Programme, profile: AudioProfile) -> tuple[np.ndarray, float | None]:
     """The PCM that will be encoded, within a small trim of its final level: band-limited and
     compressed where the profile says so, brought near the target and peak-limited a little

@@ -107,7 +107,6 @@ def zalo_message(title: str, when: date, lang: str, text: str, *, station: str) 
     """The whole .txt an officer opens: a header, then each part ready to paste. When the text
     is split, every part carries the title line so each message stands on its own."""
     header = f"{station}\n{title}\nNgày {format_date_vi(when)} · {language_name(lang)}"
-    limit = ZALO_MESSAGE_LIMIT - len(header) - 2
     whole = f"{header}\n\n{text.strip()}"
     if len(whole) <= ZALO_MESSAGE_LIMIT:
         return whole + "\n"

@@ -114,17 +114,3 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     n = int(round(samples.size * target_rate / source_rate))
     x = np.linspace(0, samples.size - 1, n)
     return np.interp(x, np.arange(samples.size), samples).astype(np.float32)
-
-
-def to_wav_bytes(samples: np.ndarray, rate: int) -> bytes:
-    """16-bit mono WAV, for handing speech to tools that want a file."""
-    import io
-    import wave
-
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buf.getvalue()

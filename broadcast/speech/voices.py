@@ -43,10 +43,6 @@ class Voice:
         path = Path(model).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
-    def describe(self) -> str:
-        """Settings as `key=value` words, for listings."""
-        return " ".join(f"{k}={v}" for k, v in sorted(self.settings.items()))
-
     def settings_key(self) -> str:
         return json.dumps({"id": self.id, "engine": self.engine, "settings": self.settings},
                           sort_keys=True, ensure_ascii=False)
