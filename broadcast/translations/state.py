@@ -100,9 +100,10 @@ def exchange_files(ws: Workspace, announcement_id: str, language: str) -> list[P
     return [folder / f"{language}{s}" for s in FORMAT_SUFFIX.values() if (folder / f"{language}{s}").is_file()]
 
 
-def _relative(ws: Workspace, path: Path) -> str:
+def relative(ws: Workspace, path: Path) -> str:
+    """`path` relative to the workspace root where it lies inside it, for messages."""
     try:
-        return str(path.resolve().relative_to(ws.root))
+        return str(Path(path).resolve().relative_to(ws.root))
     except ValueError:
         return str(path)
 
@@ -156,5 +157,5 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
             progress = f"{files[0].name} cannot be read ({exc.reason})"
         return not_approved(DRAFT, (
             f"{progress}; send it to the translator, then "
-            f"`broadcast translations import {_relative(ws, files[0])} --by NAME`"))
+            f"`broadcast translations import {relative(ws, files[0])} --by NAME`"))
     return not_approved(UNTRANSLATED, f"no translation yet; run `{translate_cmd}`")

@@ -34,6 +34,7 @@ from .state import (
     exchange_files,
     latest_translation_approval,
     normalise_translation,
+    relative,
     subject,
     text_path,
 )
@@ -75,13 +76,6 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return self.stale is None and not self.refused
-
-
-def relative(ws: Workspace, path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root))
-    except ValueError:
-        return str(path)
 
 
 def find_announcement(ws: Workspace, announcement_id: str) -> Announcement:
