@@ -134,6 +134,17 @@ def read_exchange(path: Path) -> ExchangeFile:
                                hint="ask the translator to save it again from their tool") from None
 
 
+def _exchange_unit(u, unit_id: str, marked_approved: bool) -> ExchangeUnit:
+    """A translate-toolkit unit as an ExchangeUnit: approved when marked so and translated."""
+    target = str(u.target or "")
+    approved = bool(target.strip()) and marked_approved
+    return ExchangeUnit(
+        unit_id=unit_id, source=str(u.source or ""), target=target,
+        state=FINAL if approved else (NEEDS_REVIEW if target.strip() else NEEDS_TRANSLATION),
+        approved=approved, notes=[n for n in (u.getnotes() or "").split("\n") if n],
+    )
+
+
 def _read_xliff(path: Path) -> ExchangeFile:
     from translate.storage import xliff
 
@@ -151,13 +162,8 @@ def _read_xliff(path: Path) -> ExchangeFile:
             continue
         target_node = u.getlanguageNode(lang=None, index=1)
         state = target_node.get("state", "") if target_node is not None else ""
-        target = str(u.target or "")
-        approved = bool(target.strip()) and (u.xmlelement.get("approved") == "yes" or state in APPROVED_STATES)
-        units.append(ExchangeUnit(
-            unit_id=u.xmlelement.get("id", ""), source=str(u.source or ""), target=target,
-            state=FINAL if approved else (NEEDS_REVIEW if target.strip() else NEEDS_TRANSLATION),
-            approved=approved, notes=[n for n in (u.getnotes() or "").split("\n") if n],
-        ))
+        units.append(_exchange_unit(u, u.xmlelement.get("id", ""),
+                                    u.xmlelement.get("approved") == "yes" or state in APPROVED_STATES))
     return ExchangeFile(path, "xliff", file_node.get("original"), file_node.get("target-language"),
                         file_node.get(SOURCE_SHA_ATTR), units)
 
@@ -171,13 +177,7 @@ def _read_po(path: Path) -> ExchangeFile:
     for u in store.units:
         if u.isheader() or u.isobsolete():
             continue
-        target = str(u.target or "")
         # PO has no approval flag of its own: a translated entry that is not fuzzy is approved.
-        approved = bool(target.strip()) and not u.isfuzzy()
-        units.append(ExchangeUnit(
-            unit_id=u.getcontext() or "", source=str(u.source or ""), target=target,
-            state=FINAL if approved else (NEEDS_REVIEW if target.strip() else NEEDS_TRANSLATION),
-            approved=approved, notes=[n for n in (u.getnotes() or "").split("\n") if n],
-        ))
+        units.append(_exchange_unit(u, u.getcontext() or "", not u.isfuzzy()))
     return ExchangeFile(path, "po", header.get(PO_ANNOUNCEMENT), header.get("Language"),
                         header.get(PO_SOURCE_SHA), units)
