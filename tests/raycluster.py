@@ -3,6 +3,7 @@ process group (so the whole cluster is stopped with it), 2 CPUs, on a free loopb
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,7 +11,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,6 +79,29 @@ def worker_pids(task_name: str) -> list[int]:
             out.append(int(entry.name))
     return out
 
+
+
+@contextlib.contextmanager
+def killing_first_worker(task_name: str, timeout: float) -> Iterator[list[int]]:
+    """While the body runs, SIGKILL the first Ray worker seen running `task_name` (watching for up
+    to `timeout` seconds). Yields the list its pid is appended to."""
+    killed: list[int] = []
+
+    def kill_first() -> None:
+        deadline = time.monotonic() + timeout
+        while not killed and time.monotonic() < deadline:
+            for pid in worker_pids(task_name):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_first)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        killer.join()
 
 @pytest.fixture(scope="module")
 def ray_head():

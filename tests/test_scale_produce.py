@@ -4,16 +4,12 @@ never a file."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from raycluster import ray_head, worker_pids  # noqa: F401  (ray_head is a fixture)
+from raycluster import killing_first_worker, ray_head  # noqa: F401  (ray_head is a fixture)
 from test_produce import DAY, make_workspace, run
 
 pytestmark = pytest.mark.slow
@@ -70,21 +66,8 @@ def test_ray_matches_local_byte_for_byte(approved, local_outputs, ray_head, tmp_
 def test_worker_killed_mid_batch_is_retried(approved, local_outputs, ray_head, tmp_path, monkeypatch):
     root = copy_of(approved, tmp_path / "ws")
     monkeypatch.setenv("RAY_ADDRESS", ray_head.address)
-    killed: list[int] = []
-
-    def kill_first_worker() -> None:
-        deadline = time.monotonic() + 120
-        while not killed and time.monotonic() < deadline:
-            for pid in worker_pids("render_by_value"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.02)
-
-    killer = threading.Thread(target=kill_first_worker)
-    killer.start()
-    result = run(root, "produce", "--date", DAY, "--executor", "ray")
-    killer.join()
+    with killing_first_worker("render_by_value", timeout=120) as killed:
+        result = run(root, "produce", "--date", DAY, "--executor", "ray")
     assert killed, "no Ray worker was seen rendering"
     assert result.exit_code == 0, result.output
     assert "2 renditions made" in result.output

@@ -5,19 +5,15 @@ recording is queued exactly once."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from broadcast import db
 from broadcast.feedback import queue
-from raycluster import ray_head, worker_pids  # noqa: F401  (ray_head is a fixture)
+from raycluster import killing_first_worker, ray_head  # noqa: F401  (ray_head is a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -73,21 +69,8 @@ def test_actor_killed_mid_batch_is_restarted(ws, clips, local_transcripts, ray_h
     # A fresh workspace, so every clip is transcribed again; the actor is killed while busy.
     batch = tmp_path / "batch"
     shutil.copytree(clips, batch)
-    killed: list[int] = []
-
-    def kill_a_busy_actor() -> None:
-        deadline = time.monotonic() + 180
-        while not killed and time.monotonic() < deadline:
-            for pid in worker_pids("TranscribeActor.transcribe"):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.02)
-
-    killer = threading.Thread(target=kill_a_busy_actor)
-    killer.start()
-    result = ws.run("transcribe", str(batch), "--executor", "ray")
-    killer.join()
+    with killing_first_worker("TranscribeActor.transcribe", timeout=180) as killed:
+        result = ws.run("transcribe", str(batch), "--executor", "ray")
     assert killed, "no actor was seen transcribing"
     assert result.exit_code == 0, result.output
     assert queued(ws) == local_transcripts          # each recording once, same text
