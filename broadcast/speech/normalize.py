@@ -217,12 +217,15 @@ _CAPS = re.compile(r"(?<![\w])([A-ZĐ]{2,5})(?![\w])")
 _VOWELS = set("AEIOUYĂÂÊÔƠƯ")
 
 
+# Longest first, so "PCCC&CNCH" wins over "PCCC" (and "km2" over "km").
+_ABBREVIATION = re.compile(
+    r"(?<![\w])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?=$|[^\w])"
+)
+_UNIT = re.compile(r"(?<=\d)\s*(" + "|".join(re.escape(k) for k in sorted(UNITS, key=len, reverse=True)) + r")(?![\w²³])")
+
+
 def _abbreviations(text: str) -> str:
-    keys = sorted(ABBREVIATIONS, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![\w])(" + "|".join(re.escape(k) for k in keys) + r")(?=$|[^\w])"
-    )
-    return pattern.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
 
 
 def _date_words(day: int, month: int, year: int | None, prefix: str | None) -> str | None:
@@ -305,9 +308,7 @@ def _times(text: str) -> str:
 
 
 def _units(text: str) -> str:
-    keys = sorted(UNITS, key=len, reverse=True)
-    pattern = re.compile(r"(?<=\d)\s*(" + "|".join(re.escape(k) for k in keys) + r")(?![\w²³])")
-    return pattern.sub(lambda m: " " + UNITS[m.group(1)], text)
+    return _UNIT.sub(lambda m: " " + UNITS[m.group(1)], text)
 
 
 def _ordinals(text: str) -> str:
