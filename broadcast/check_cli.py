@@ -7,7 +7,7 @@ import click
 from .cli import PartialFailure, pass_workspace, report
 from .config import Workspace
 from .options import device_option, executor_options
-from .ui import console, progress, show_path
+from .ui import console, deferred_progress, show_path
 
 FLAG_STYLE = {"ok": "green", "review": "yellow", "fail": "red"}
 
@@ -54,19 +54,9 @@ def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | N
                  device: str | None = "auto"):
     from .check import run_check
 
-    def bar(total: int):
-        cm = progress(total, "checking")
-        advance = cm.__enter__()
-        bar.cm = cm
-        return advance
-
-    bar.cm = None
-    try:
+    with deferred_progress("checking") as bar:
         result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar,
                            executor=executor, device=device)
-    finally:
-        if bar.cm is not None:
-            bar.cm.__exit__(None, None, None)
     show_report(result)
     for e in result.errors:
         report(e)

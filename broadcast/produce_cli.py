@@ -9,7 +9,7 @@ import click
 from .cli import PartialFailure, pass_workspace, report
 from .config import Workspace
 from .options import executor_options
-from .ui import console, progress, show_path, warn
+from .ui import console, deferred_progress, show_path, warn
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -43,18 +43,8 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     parsed = _parse_day(day)
     spec = executor_spec(ws, executor, ray_address)
 
-    def bar(total: int):
-        cm = progress(total, "rendering")
-        advance = cm.__enter__()
-        bar.cm = cm
-        return advance
-
-    bar.cm = None
-    try:
+    with deferred_progress("rendering") as bar:
         result = run(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar, executor=spec)
-    finally:
-        if bar.cm is not None:
-            bar.cm.__exit__(None, None, None)
     for failure in result.failures:
         report(failure)
     for m in result.missing:

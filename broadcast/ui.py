@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -61,3 +61,11 @@ def progress(total: int, description: str):
             click.echo(f"[{done[0]}/{total}] {label}".rstrip(), err=True)
 
         yield advance
+
+
+@contextmanager
+def deferred_progress(description: str):
+    """Yield `start(total) -> advance` for a stage that learns how many items it has only once
+    it runs: the bar opens when `start` is called (if ever) and closes when the block ends."""
+    with ExitStack() as stack:
+        yield lambda total: stack.enter_context(progress(total, description))
