@@ -29,7 +29,7 @@ from . import __version__, audit, db
 from .approval import require_approved
 from .config import Workspace, load_workspace
 from .errors import BroadcastError
-from .fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha256_file
+from .fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha1_file, sha256_file
 from .languages import SOURCE_LANGUAGE, language_name
 from .models import PRIORITY_ORDER, Announcement, Approval
 
@@ -586,16 +586,16 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
             if r is None or res is None:
                 continue
             resources = []
+            listed: set[str] = set()   # the same master under several names (areas, slots): once
             for e in entries:
                 if e.get("kind") == "audio" and e["announcement"] == ann.id and e["language"] == lang:
-                    if any(x.uri == e["path"] for x in resources):
+                    if e["sha256"] in listed:
                         continue
-                    if any(x.digest_sha1 == _sha1(folder / e["path"]) for x in resources):
-                        continue
+                    listed.add(e["sha256"])
                     prof = mastering.PROFILES[e["profile"]]
                     resources.append(cap.CapResource(
                         description=f"{ann.title} ({language_name(lang)}, {prof.name})",
-                        mime_type=prof.mime_type, size=e["size"], digest_sha1=_sha1(folder / e["path"]),
+                        mime_type=prof.mime_type, size=e["size"], digest_sha1=sha1_file(folder / e["path"]),
                         uri=e["path"]))
             infos.append(cap.CapInfo(language=lang, headline=ann.title if lang == SOURCE_LANGUAGE else
                                      f"{ann.title} ({language_name(lang)})",
@@ -612,12 +612,6 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
         entries.append(_file_entry(folder, path, kind="cap", announcement=ann.id,
                                    approval=ap.as_dict()))
     return entries
-
-
-def _sha1(path: Path) -> str:
-    from .fsutil import sha1_file
-
-    return sha1_file(path)
 
 
 def _slug_sender(ws: Workspace) -> str:
