@@ -545,12 +545,15 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
             ls_folder.mkdir(parents=True, exist_ok=True)
             missing = [(m.announcement_id, m.language, m.reason) for m in report.missing if m.area == area_id]
             expired = [(i, why) for i, why, areas in report.expired if area_id in areas]
-            for name, writer in (("playlist.m3u8", lambda p: rundown.write_playlist(p, ls_entries)),):
-                _write_generated(folder, ls_folder / name, writer, report)
-            _write_generated_pair(folder, ls_folder, lambda d: rundown.write_rundown(
-                d, area_name=area.name, station=ws.config.station, day=day, entries=ls_entries,
-                expired=expired, missing=missing), ("rundown.txt", "rundown.html"), report)
-            for name in ("playlist.m3u8", "rundown.txt", "rundown.html"):
+
+            def write_sheets(d: Path) -> None:
+                rundown.write_playlist(d / "playlist.m3u8", ls_entries)
+                rundown.write_rundown(d, area_name=area.name, station=ws.config.station, day=day,
+                                      entries=ls_entries, expired=expired, missing=missing)
+
+            sheets = ("playlist.m3u8", "rundown.txt", "rundown.html")
+            _write_generated(folder, ls_folder, write_sheets, sheets, report)
+            for name in sheets:
                 entries.append(_file_entry(folder, ls_folder / name, kind="rundown", area=area_id))
 
         # ---- Zalo: one voice file and one message text per announcement and language
@@ -624,18 +627,9 @@ def _sent_time(ws: Workspace, approval: Approval) -> datetime:
     return datetime.fromisoformat(approval.at).astimezone(ws.config.tz).replace(microsecond=0)
 
 
-def _write_generated(folder: Path, dest: Path, writer, report: ProduceReport) -> None:
-    """Let a writer make a file in a scratch folder, then place it only if it differs."""
-    scratch = folder / ".scratch"
-    scratch.mkdir(parents=True, exist_ok=True)
-    tmp = scratch / dest.name
-    writer(tmp)
-    _write_if_changed(dest, tmp.read_bytes(), report, folder)
-    tmp.unlink(missing_ok=True)
-
-
-def _write_generated_pair(folder: Path, dest_dir: Path, writer, names: tuple[str, ...],
-                          report: ProduceReport) -> None:
+def _write_generated(folder: Path, dest_dir: Path, writer, names: tuple[str, ...],
+                     report: ProduceReport) -> None:
+    """Let a writer make files `names` in a scratch folder, then place each only if it differs."""
     scratch = folder / ".scratch" / dest_dir.name
     scratch.mkdir(parents=True, exist_ok=True)
     writer(scratch)
