@@ -60,6 +60,11 @@ CASES = [
     ("gọi ngay số 112", "gọi ngay số một một hai"),
     ("gọi 114", "gọi một một bốn"),
     ("112 hộ dân", "một trăm mười hai hộ dân"),
+    ("gọi 112 (cứu nạn), 114 (cứu hỏa) hoặc 115 (cấp cứu)",
+     "gọi một một hai, cứu nạn, một một bốn, cứu hỏa, hoặc một một năm, cấp cứu,"),
+    ("gọi số 113 hoặc 114, có 114 hộ", "gọi số một một ba hoặc một một bốn, có một trăm mười bốn hộ"),
+    ("1.263.600 đồng/năm", "một triệu hai trăm sáu mươi ba nghìn sáu trăm đồng trên năm"),
+    ("giá 20.000 đồng/kg", "giá hai mươi nghìn đồng trên ki lô gam"),
     # percentages and units
     ("50%", "năm mươi phần trăm"),
     ("12,5 %", "mười hai phẩy năm phần trăm"),

@@ -201,6 +201,11 @@ _MY = re.compile(r"(?<![\w/.,])(?:(tháng|Tháng)\s+)?(\d{1,2})/(\d{4})(?![\w/])
 _DM = re.compile(r"(?<![\w/.,])(ngày|mồng|mùng|Ngày|Mồng|Mùng|đến|từ|và|hôm|hạn|trước|sau)\s+(\d{1,2})/(\d{1,2})(?![\w/])")
 _PHONE = re.compile(r"(?<![\w.,+])(\+84[ .-]?|0)(\d{1,4}(?:[ .-]\d{2,4})*|\d{8,10})(?![\w])")
 _DIAL = re.compile(DIAL_CONTEXT + r"\s+(11[1-5]|1900\d*|1800\d*|18001\d*)(?![\w.,])")
+# "gọi 112 (cứu nạn), 114 (cứu hỏa) hoặc 115 (cấp cứu)": the service numbers after the first
+# are dialled too, though no dial word stands right before them.
+_SERVICE = r"11[1-5](?!\d|[.,]\d)"
+_DIAL_LIST = re.compile(DIAL_CONTEXT + r"\s+" + _SERVICE + r"(?:\s*\([^)\n]*\))?"
+                        r"(?:\s*(?:,|hoặc|và)\s*" + _SERVICE + r"(?:\s*\([^)\n]*\))?)+")
 _TIME_H = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?(?:[hH](?:\s?([0-5]\d)\s?(?:'|ph\b|p\b)?)?|[gG]\s?([0-5]\d))(?![\w])")
 _TIME_COLON = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\w:])")
 _RANGE = re.compile(r"(?:(?<=\d)|(?<=\d[hH%'])|(?<=giờ)|(?<=phút))\s*[-–—]\s*(?=\d)")
@@ -291,6 +296,7 @@ def _phones(text: str) -> str:
         return spoken + ("" if not rest else ", " + " ".join(rest))
 
     text = _PHONE.sub(phone, text)
+    text = _DIAL_LIST.sub(lambda m: re.sub(_SERVICE, lambda n: read_digits(n.group(0)), m.group(0)), text)
     return _DIAL.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + read_digits(m.group(1)), text)
 
 
@@ -350,7 +356,12 @@ def _spell_caps(text: str) -> str:
     return _CAPS.sub(spell, text)
 
 
+# "đồng/năm", "đồng/kg": a rate, read like "km/h" ("trên"); espeak-ng would drop the slash.
+_PER = re.compile(r"(?<=[^\W\d_])/(năm|tháng|tuần|ngày|giờ|người|hộ|khẩu|con|lượt|lần|tấn|lít|sào|suất|kg|ha)\b")
+
+
 def _symbols(text: str) -> str:
+    text = _PER.sub(lambda m: " trên " + UNITS.get(m.group(1), m.group(1)), text)
     text = text.replace("&", " và ")
     text = re.sub(r"[“”\"«»*_#`~]", "", text)
     text = re.sub(r"\s*[()\[\]]\s*", ", ", text)
