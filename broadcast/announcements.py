@@ -114,7 +114,8 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         bad(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", line=line,
-            hint="save the file as UTF-8 text")
+            hint="save the file as UTF-8 text; a file from an old Vietnamese typing setup "
+                 "(Windows-1258, TCVN3, VNI) needs converting to Unicode first, e.g. with UniKey's converter")
         fail()
     if "\x00" in text:
         bad("contains NUL bytes: this is not a text file", line=text[: text.index("\x00")].count("\n") + 1,
@@ -122,6 +123,9 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
         fail()
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        bad("the file is empty", hint="write the front matter (between --- lines) and the text")
+        fail()
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         bad("does not start with a '---' front-matter line", line=1,
@@ -154,7 +158,8 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         bad(f"YAML syntax error: {reason}", line=mark.line + offset if mark else None,
-            hint="check indentation, colons and brackets on that line")
+            hint="indent with spaces, not tabs" if "'\\t'" in reason else
+            "check indentation, colons and brackets on that line")
         fail()
     finally:
         loader.dispose()

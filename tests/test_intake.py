@@ -44,6 +44,9 @@ BAD_FILES = {
     "unknown-channel": (announcement_text(channels="[fax]").encode(), ["channel", "fax"]),
     "negative-repeat": (announcement_text(repeat="-1").encode(), ["repeat", "1 to 10"]),
     "binary-garbage": (bytes(range(256)) * 16, ["UTF-8"]),
+    "empty-file": (b"", ["empty"]),
+    "tab-indented": (announcement_text(schedule="\n\tdates: [2099-12-14]\n\tslots: [morning]").encode(),
+                     ["YAML", "spaces, not tabs"]),
     "huge-body": (announcement_text(body="Thông báo. " * 200_000).encode(), ["KiB", "limit"]),
 }
 
