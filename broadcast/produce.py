@@ -509,6 +509,23 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
             "approval": r.approval.as_dict(), "translation_approval": r.translation_approval,
         }
 
+    def ready(ann: Announcement, area, profile: str):
+        """(rendition, result) for each language of `ann` heard in `area` that has a `profile` master."""
+        for lang in ann.languages:
+            if lang != SOURCE_LANGUAGE and lang not in area.languages:
+                continue
+            r = renditions.get(f"{ann.id}/{lang}")
+            res = results.get(f"{ann.id}/{lang}")
+            if r is not None and res is not None and profile in res.masters:
+                yield r, res
+
+    def place(r: Rendition, res: RenderResult, profile: str, dest: Path, **where) -> dict:
+        """Copy the `profile` master under `dest` and list it in the manifest; returns the master."""
+        m = res.masters[profile]
+        _place(Path(m["cache"]), dest, m["sha256"], report, folder)
+        entries.append(_file_entry(folder, dest, m["sha256"], **audio_meta(r, res, profile, **where)))
+        return m
+
     slot_names = list(ws.config.slots)
     for area_id, area in ws.config.areas.items():
         playing = [(ann, ap, slots) for ann, ap, slots in scheduled if area_id in ann.areas]
@@ -520,24 +537,15 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
             in_slot = [(ann, ap) for ann, ap, slots in playing if slot in slots and "loudspeaker" in ann.channels]
             in_slot.sort(key=lambda x: rundown.play_order_key(x[0].priority, x[0].id))
             for ann, _ap in in_slot:
-                for lang in ann.languages:
-                    if lang != SOURCE_LANGUAGE and lang not in area.languages:
-                        continue
-                    r = renditions.get(f"{ann.id}/{lang}")
-                    res = results.get(f"{ann.id}/{lang}")
-                    if r is None or res is None or "loudspeaker" not in res.masters:
-                        continue
+                for r, res in ready(ann, area, "loudspeaker"):
                     order += 1
-                    name = f"{order:02d}-{slot}-{ann.priority}-{ann.id}-{lang}{mastering.PROFILES['loudspeaker'].extension}"
-                    dest = ls_folder / name
-                    m = res.masters["loudspeaker"]
-                    _place(Path(m["cache"]), dest, m["sha256"], report, folder)
-                    entries.append(_file_entry(folder, dest, m["sha256"], **audio_meta(r, res, "loudspeaker", area=area_id,
-                                                                          slot=slot, order=order)))
+                    name = (f"{order:02d}-{slot}-{ann.priority}-{ann.id}-{r.language}"
+                            f"{mastering.PROFILES['loudspeaker'].extension}")
+                    m = place(r, res, "loudspeaker", ls_folder / name, area=area_id, slot=slot, order=order)
                     sha, status = checked.get(entries[-1]["path"], (None, "ok"))
                     ls_entries.append(rundown.RundownEntry(
                         order=order, slot=slot, slot_time=ws.config.slots[slot], priority=ann.priority,
-                        announcement_id=ann.id, title=ann.title, language=lang, filename=name,
+                        announcement_id=ann.id, title=ann.title, language=r.language, filename=name,
                         duration=m["duration"], readings=ann.readings,
                         status=status if sha == m["sha256"] else "ok"))
         if ls_entries or any(area_id in areas for _i, _w, areas in report.expired) or \
@@ -561,17 +569,10 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
         for ann, _ap, _slots in sorted(playing, key=lambda x: rundown.play_order_key(x[0].priority, x[0].id)):
             if "zalo" not in ann.channels:
                 continue
-            for lang in ann.languages:
-                if lang != SOURCE_LANGUAGE and lang not in area.languages:
-                    continue
-                r = renditions.get(f"{ann.id}/{lang}")
-                res = results.get(f"{ann.id}/{lang}")
-                if r is None or res is None or "zalo" not in res.masters:
-                    continue
-                m = res.masters["zalo"]
-                audio = z_folder / f"{ann.id}-{lang}{mastering.PROFILES['zalo'].extension}"
-                _place(Path(m["cache"]), audio, m["sha256"], report, folder)
-                entries.append(_file_entry(folder, audio, m["sha256"], **audio_meta(r, res, "zalo", area=area_id)))
+            for r, res in ready(ann, area, "zalo"):
+                lang = r.language
+                place(r, res, "zalo", z_folder / f"{ann.id}-{lang}{mastering.PROFILES['zalo'].extension}",
+                      area=area_id)
                 text = zalo.zalo_message(ann.title, day, lang, r.text, station=ws.config.station)
                 txt = z_folder / f"{ann.id}-{lang}.txt"
                 _write_if_changed(txt, text.encode("utf-8"), report, folder)
