@@ -32,6 +32,7 @@ from ..feedback import queue
 from ..feedback.export import csv_text
 from ..feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
 from ..pg import connect_queue
+from ..rundown import format_duration
 from .auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Auth, Session, csrf_ok
 from .labels import LABELS, LANGUAGES
 
@@ -76,10 +77,7 @@ ACTIONS = {"save": None, "resolve": "resolved", "dismiss": "dismissed"}
 
 
 def _fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    return "?" if seconds is None else format_duration(seconds)
 
 
 def _fmt_seg_time(seconds: float) -> str:
