@@ -1,3 +1,3 @@
-from .cli import main
+from broadcast.cli.root import main
 
 main()

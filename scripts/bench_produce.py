@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from broadcast import mastering  # noqa: E402
-from broadcast.speech.normalize import normalize_vi as normalize  # noqa: E402
+from broadcast.mastering import master as mastering
+from broadcast.speech.normalize import normalize_vi as normalize
 
 DAY = "2099-12-14"
 AREAS = ("ban-a", "ban-b", "ban-c")

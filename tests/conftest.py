@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broadcast.cli import cli
-from broadcast.config import load_workspace
+from broadcast.cli.root import cli
+from broadcast.core.config import load_workspace
 
 CONFIG = """\
 [commune]

@@ -7,7 +7,7 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from broadcast.cap import CAP_NS, CapInfo, CapResource, build_alert, validate_alert
+from broadcast.produce.cap import CAP_NS, CapInfo, CapResource, build_alert, validate_alert
 
 ICT = timezone(timedelta(hours=7))
 NS = {"cap": CAP_NS}

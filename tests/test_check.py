@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broadcast import mastering
-from broadcast.check import CHECK_NAME, run_check
-from broadcast.cli import cli
-from broadcast.config import load_workspace
+from broadcast.mastering import master as mastering
+from broadcast.check.runner import CHECK_NAME, run_check
+from broadcast.cli.root import cli
+from broadcast.core.config import load_workspace
 from broadcast.feedback.transcribe import load_backend
 from conftest import CONFIG, announcement_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from broadcast import db
+from broadcast.core import db
 
 
 def _open(path: str) -> str:

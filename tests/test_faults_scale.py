@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast import db
-from broadcast.config import load_workspace
+from broadcast.core import db
+from broadcast.core.config import load_workspace
 from conftest import CONFIG, announcement_text, write_wav
 
 pytestmark = pytest.mark.slow

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast import db
-from broadcast.config import load_workspace
+from broadcast.core import db
+from broadcast.core.config import load_workspace
 from broadcast.feedback.audio import sha256_file
 from conftest import CONFIG, write_wav
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from broadcast import audit, db
+from broadcast.core import audit, db
 from broadcast.feedback import queue
 from broadcast.feedback.export import BOM, ID_MASK, PHONE_MASK, csv_text, redact
 from broadcast.feedback.models import ItemNotFound, QueueError, Segment, Transcript, VersionConflict
@@ -31,7 +31,7 @@ def open_queue(request, tmp_path):
     database on the test PostgreSQL server (tests/pgserver.py). Each call is a new connection."""
     if request.param == "sqlite":
         return lambda: db.connect(tmp_path / "state" / "broadcast.db")
-    from broadcast import pg
+    from broadcast.core import pg
 
     url = request.getfixturevalue("pg_server").new_database()
     return lambda: pg.connect(url)

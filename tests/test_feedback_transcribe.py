@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from broadcast import db
+from broadcast.core import db
 from broadcast.feedback import audio, queue
 from broadcast.feedback.guard import normalise
-from broadcast.feedback.model import PACKAGED_SHA256, packaged_model_dir, resolve_model
+from broadcast.feedback.whisper import PACKAGED_SHA256, packaged_model_dir, resolve_model
 from broadcast.feedback.models import ModelError
 from broadcast.feedback.transcribe import TranscribeOptions, load_backend, transcribe_file
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from broadcast.config import load_workspace
+from broadcast.core.config import load_workspace
 from conftest import BODY, announcement_text
 
 BOMB = """---
@@ -101,7 +101,7 @@ def test_duplicate_ids_are_refused(ws):
 def test_from_to_schedule_and_defaults(ws):
     path = ws.write(schedule="\n  from: 2099-12-30\n  to: 2100-01-02\n  slots: [evening]", repeat=None,
                     priority="emergency", languages="[hmn]")
-    from broadcast.announcements import parse_announcement
+    from broadcast.intake.announcements import parse_announcement
 
     ann = parse_announcement(path, load_workspace(ws.root).config)
     assert [d.isoformat() for d in ann.dates] == ["2099-12-30", "2099-12-31", "2100-01-01", "2100-01-02"]
@@ -120,10 +120,10 @@ def test_approval_lifecycle(ws):
     status = ws.run("status").output
     assert "changed-since-approval" in status
 
-    from broadcast import db
-    from broadcast.announcements import parse_announcement
-    from broadcast.approval import require_approved
-    from broadcast.errors import NotApproved
+    from broadcast.core import db
+    from broadcast.intake.announcements import parse_announcement
+    from broadcast.intake.approval import require_approved
+    from broadcast.core.errors import NotApproved
 
     w = load_workspace(ws.root)
     conn = db.connect(w.db_path)
@@ -164,7 +164,7 @@ def test_audit_table_cannot_be_altered(ws):
 
 
 def test_audit_chain_detects_edits_made_outside_the_project(ws):
-    from broadcast import audit, db
+    from broadcast.core import audit, db
 
     path = ws.write()
     ws.run("approve", str(path), "--by", "A")
@@ -194,7 +194,7 @@ def test_approve_requires_a_name(ws):
 def test_workspace_discovery(ws, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from broadcast.cli import cli
+    from broadcast.cli.root import cli
 
     sub = ws.root / "announcements"
     monkeypatch.chdir(sub)
@@ -218,7 +218,7 @@ def test_broken_config_is_a_clear_usage_error(ws):
 def test_init_creates_a_working_workspace(tmp_path):
     from click.testing import CliRunner
 
-    from broadcast.cli import cli
+    from broadcast.cli.root import cli
 
     target = tmp_path / "xa-moi"
     result = CliRunner().invoke(cli, ["init", str(target), "--name", "Xã Mường Bú"])
@@ -235,7 +235,7 @@ def test_init_creates_a_working_workspace(tmp_path):
 def test_every_command_has_help_text():
     from click.testing import CliRunner
 
-    from broadcast.cli import cli
+    from broadcast.cli.root import cli
 
     def walk(group, prefix=()):
         for name, cmd in group.commands.items():
@@ -253,7 +253,7 @@ def test_every_command_has_help_text():
 
 
 def test_body_is_nfc_and_sha_ignores_trailing_whitespace(ws):
-    from broadcast.announcements import parse_announcement
+    from broadcast.intake.announcements import parse_announcement
 
     w = load_workspace(ws.root)
     a = parse_announcement(ws.write("x", body=BODY), w.config)

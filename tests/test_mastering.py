@@ -14,9 +14,16 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from scipy.signal import lfilter
 
-from broadcast import mastering
-from broadcast.mastering import (ATTENTION_SECONDS, GAP_BETWEEN_READINGS, PROFILES, MasteringError,
-                                 attention_signal, build_programme, master)
+from broadcast.mastering import master as mastering
+from broadcast.mastering.master import (
+    ATTENTION_SECONDS,
+    GAP_BETWEEN_READINGS,
+    PROFILES,
+    MasteringError,
+    attention_signal,
+    build_programme,
+    master,
+)
 
 RATE = 44100
 TAGS = {"title": "Lịch tiêm chủng <tháng 12>", "language": "vi", "announcement_id": "tiem-chung",

@@ -11,7 +11,7 @@ import pyloudnorm
 import pytest
 from scipy.signal import lfilter, resample_poly
 
-from broadcast import mastering
+from broadcast.mastering import master as mastering
 
 
 def sine(freq: float, amplitude: float, seconds: float, rate: int) -> np.ndarray:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broadcast.cli import cli
-from broadcast.config import load_workspace
+from broadcast.cli.root import cli
+from broadcast.core.config import load_workspace
 from conftest import CONFIG, announcement_text
 
 DAY = "2099-12-14"
@@ -228,8 +228,8 @@ def test_verify_reports_a_file_edited_after_production(produced):
 
 
 def test_second_produce_on_the_same_date_is_refused_while_the_first_holds_the_lock(produced):
-    from broadcast.errors import BroadcastError
-    from broadcast.produce import ProduceLock, produce
+    from broadcast.core.errors import BroadcastError
+    from broadcast.produce.pipeline import ProduceLock, produce
 
     root, day, _ = produced
     ws = load_workspace(root)

@@ -24,9 +24,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import CONFIG, announcement_text
 
-from broadcast import db
-from broadcast.cli import cli
-from broadcast.config import load_workspace
+from broadcast.core import db
+from broadcast.cli.root import cli
+from broadcast.core.config import load_workspace
 from broadcast.feedback import queue
 from broadcast.feedback.export import BOM, PHONE_MASK
 from broadcast.feedback.models import Segment, Transcript

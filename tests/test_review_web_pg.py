@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from broadcast import pg
+from broadcast.core import pg
 from broadcast.feedback import queue
 from conftest import CONFIG
 from pgserver import pg_server  # noqa: F401  (a fixture)

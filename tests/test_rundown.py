@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from broadcast.rundown import (RundownEntry, format_duration, play_order_key, write_playlist,
-                               write_rundown)
+from broadcast.produce.rundown import (
+    RundownEntry,
+    format_duration,
+    play_order_key,
+    write_playlist,
+    write_rundown,
+)
 
 
 def entry(order, slot="morning", at=time(5, 30), priority="normal", ann="tiem-chung", lang="vi",

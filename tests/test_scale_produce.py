@@ -78,7 +78,7 @@ def test_worker_killed_mid_batch_is_retried(approved, local_outputs, ray_head, t
 
 
 def ws_masters(root: Path) -> list[Path]:
-    from broadcast.config import load_workspace
+    from broadcast.core.config import load_workspace
 
     return sorted((load_workspace(root).cache_dir / "masters").iterdir())
 

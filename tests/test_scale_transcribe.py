@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcast import db
+from broadcast.core import db
 from broadcast.feedback import queue
 from raycluster import killing_first_worker, ray_head  # noqa: F401  (ray_head is a fixture)
 

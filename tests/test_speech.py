@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast.errors import BroadcastError
+from broadcast.core.errors import BroadcastError
 from broadcast.speech import (
     Speech,
     SpeechError,
@@ -541,7 +541,7 @@ def test_packaged_vi_voices(tmp_path) -> None:
 
 
 def _speak_in_process(root: str, text: str) -> tuple[float, str]:
-    from broadcast.config import load_workspace
+    from broadcast.core.config import load_workspace
 
     speech = synthesize(load_workspace(root), "vi", text)
     return speech.duration, speech.voice

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 from translate.storage import po, tmx, xliff
 
-from broadcast import db
+from broadcast.core import db
 from broadcast.translations import translation_state
 from broadcast.translations.memory import TranslationMemory, critical_differences
 from broadcast.translations.segments import assemble, segment
@@ -82,7 +82,7 @@ def state_of(ws, lang="hmn", ann_id="hop-dan"):
 
 def summary(ws, ann_id="hop-dan") -> str:
     """What `broadcast status` shows in its languages column."""
-    from broadcast.status import translation_summary
+    from broadcast.produce.status import translation_summary
     from broadcast.translations.workflow import find_announcement
 
     w = ws.load()

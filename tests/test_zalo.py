@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from broadcast.zalo import PART_DELIMITER, ZALO_MESSAGE_LIMIT, split_message, zalo_message
+from broadcast.produce.zalo import PART_DELIMITER, ZALO_MESSAGE_LIMIT, split_message, zalo_message
 
 SENTENCE = ("Ủy ban nhân dân xã Chiềng Sinh thông báo: ngày {n} tháng 12, Trạm Y tế xã tổ chức tiêm "
             "chủng cho trẻ em dưới 5 tuổi tại nhà văn hóa bản số {n}")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fsutil import sha256_file  # noqa: F401  (identifies a recording; callers take it from here)
-from .models import AudioError
+from broadcast.core.fsutil import sha256_file
+from broadcast.feedback.models import AudioError
 
 SAMPLE_RATE = 16000
 # A decoded block is at most this long: an hour of hotline audio never sits in memory at once.

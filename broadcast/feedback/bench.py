@@ -45,8 +45,8 @@ def synthesise(folder: Path) -> list[dict]:
 
 def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> dict:
     """Runs inside the subprocess: load, warm up, transcribe every clip, report."""
-    from .audio import decode
-    from .transcribe import TranscribeOptions, load_backend, transcribe_file
+    from broadcast.feedback.audio import decode
+    from broadcast.feedback.transcribe import TranscribeOptions, load_backend, transcribe_file
 
     started = time.perf_counter()
     engine = load_backend(backend, None, compute_type, threads, "cpu")   # a CPU benchmark
@@ -70,7 +70,7 @@ def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> 
 def cer_parts(reference: str, hypothesis: str) -> tuple[int, int]:
     from rapidfuzz.distance import Levenshtein
 
-    from .guard import normalise
+    from broadcast.feedback.guard import normalise
 
     ref = normalise(reference)
     return Levenshtein.distance(ref, normalise(hypothesis)), len(ref)
@@ -130,7 +130,7 @@ def summary(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .transcribe import default_threads
+    from broadcast.feedback.transcribe import default_threads
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("bench-results/transcribe.json"), help="JSON output file")

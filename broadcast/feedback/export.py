@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Iterable
 
-from .models import FeedbackItem
+from broadcast.feedback.models import FeedbackItem
 
 BOM = "\ufeff"
 COLUMNS = ("id", "received_at", "source_name", "duration_s", "language", "status", "area", "announcement_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..errors import BroadcastError
+from broadcast.core.errors import BroadcastError
 
 STATUSES = ("new", "in-review", "resolved", "dismissed")
 

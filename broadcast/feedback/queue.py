@@ -14,8 +14,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from .. import audit
-from .models import STATUSES, FeedbackItem, ItemNotFound, Page, QueueError, Transcript, VersionConflict
+from broadcast.core import audit
+from broadcast.feedback.models import (
+    STATUSES,
+    FeedbackItem,
+    ItemNotFound,
+    Page,
+    QueueError,
+    Transcript,
+    VersionConflict,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

@@ -3,8 +3,8 @@ recordings, and the cache. The public surface is re-exported here."""
 
 from __future__ import annotations
 
-from .errors import SpeechError, VoiceUnavailable
-from .synth import (
+from broadcast.speech.errors import SpeechError, VoiceUnavailable
+from broadcast.speech.synth import (
     Speech,
     has_speech_route,
     load_recording,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SpeechError
+from broadcast.speech.errors import SpeechError
 
 FFMPEG_TIMEOUT_S = 120
 SILENCE_DBFS = -50.0  # below this a stretch of an engine's output counts as silence

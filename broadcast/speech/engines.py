@@ -21,10 +21,10 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from ..fsutil import sha256_file
-from .audio import decode, parse_wav
-from .errors import SpeechError, VoiceUnavailable
-from .voices import Voice
+from broadcast.core.fsutil import sha256_file
+from broadcast.speech.audio import decode, parse_wav
+from broadcast.speech.errors import SpeechError, VoiceUnavailable
+from broadcast.speech.voices import Voice
 
 ESPEAK_DEFAULT_RATE = 140  # words per minute; see data/voices/vi.toml for the measurement
 PROBE_TIMEOUT_S = 2.0

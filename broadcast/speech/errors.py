@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BroadcastError
+from broadcast.core.errors import BroadcastError
 
 
 class SpeechError(BroadcastError):

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from .audio import resample, silence, trim_silence
+from broadcast.speech.audio import resample, silence, trim_silence
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+")
 _MARKDOWN = [

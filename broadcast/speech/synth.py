@@ -14,16 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..announcements import sha256_text
-from ..config import Workspace
-from ..fsutil import sha256_file
-from . import cache
-from .audio import decode, trim_silence
-from .engines import get_engine
-from .errors import SpeechError, VoiceUnavailable
-from .normalize import normalize
-from .shaping import assemble, canonical_text, clean_markdown, split_paragraphs
-from .voices import Voice, VoiceList, load_voice_list
+from broadcast.intake.announcements import sha256_text
+from broadcast.core.config import Workspace
+from broadcast.core.fsutil import sha256_file
+from broadcast.speech import cache
+from broadcast.speech.audio import decode, trim_silence
+from broadcast.speech.engines import get_engine
+from broadcast.speech.errors import SpeechError, VoiceUnavailable
+from broadcast.speech.normalize import normalize
+from broadcast.speech.shaping import assemble, canonical_text, clean_markdown, split_paragraphs
+from broadcast.speech.voices import Voice, VoiceList, load_voice_list
 
 RECORDING_EXTENSIONS = ("wav", "mp3", "m4a")
 SILENT_PEAK_DBFS = -50.0      # a recording whose loudest sample is below this is empty

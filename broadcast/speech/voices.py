@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .errors import SpeechError
+from broadcast.speech.errors import SpeechError
 
 ENGINES = ("espeak-ng", "gtts", "piper", "coqui")
 SENTENCE_PAUSE_S = 0.5

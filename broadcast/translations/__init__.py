@@ -3,8 +3,8 @@ per-language approval in the audit log, optional machine drafts that are never a
 
 What other stages use: `translation_state(ws, conn, ann, lang) -> TranslationState`."""
 
-from .models import APPROVED, DRAFT, SOURCE, STALE, UNTRANSLATED, TranslationError
-from .state import TranslationState, translation_state
+from broadcast.translations.models import APPROVED, DRAFT, SOURCE, STALE, UNTRANSLATED, TranslationError
+from broadcast.translations.state import TranslationState, translation_state
 
 __all__ = ["APPROVED", "DRAFT", "SOURCE", "STALE", "UNTRANSLATED", "TranslationError",
            "TranslationState", "translation_state"]

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import TranslationError
+from broadcast.translations.models import TranslationError
 
 ENGINES = ("ct2",)
 SENTENCEPIECE_NAMES = ("sentencepiece.model", "sentencepiece.bpe.model", "spm.model", "source.spm", "sp.model")

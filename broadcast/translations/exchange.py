@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fsutil import atomic_write_bytes
-from ..languages import SOURCE_LANGUAGE
-from .models import (
+from broadcast.core.fsutil import atomic_write_bytes
+from broadcast.core.languages import SOURCE_LANGUAGE
+from broadcast.translations.models import (
     APPROVED_STATES,
     FINAL,
     FORMAT_SUFFIX,

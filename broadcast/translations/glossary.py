@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import TranslationError
+from broadcast.translations.models import TranslationError
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..fsutil import atomic_write_bytes
-from ..languages import SOURCE_LANGUAGE
-from .models import MemoryMatch, Suggestion, TranslationError
+from broadcast.core.fsutil import atomic_write_bytes
+from broadcast.core.languages import SOURCE_LANGUAGE
+from broadcast.translations.models import MemoryMatch, Suggestion, TranslationError
 
 FUZZY_THRESHOLD = 75          # percent; below this a memory entry is not even suggested
 MAX_SUGGESTIONS = 3

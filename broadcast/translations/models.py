@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BroadcastError
+from broadcast.core.errors import BroadcastError
 
 # States of one unit in an exchange file (XLIFF 1.2 names; PO maps onto them).
 NEEDS_TRANSLATION = "needs-translation"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .models import Segment
+from broadcast.translations.models import Segment
 
 # Abbreviations that end in a full stop but do not end a sentence (followed by a capital
 # letter in normal use: "TP. Sơn La", "Th.S. Nguyễn").

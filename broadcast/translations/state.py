@@ -11,11 +11,11 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..announcements import normalise_body, sha256_text
-from ..config import Workspace
-from ..languages import SOURCE_LANGUAGE
-from ..models import Announcement
-from .models import (
+from broadcast.intake.announcements import normalise_body, sha256_text
+from broadcast.core.config import Workspace
+from broadcast.core.languages import SOURCE_LANGUAGE
+from broadcast.core.models import Announcement
+from broadcast.translations.models import (
     APPROVED,
     DRAFT,
     FORMAT_SUFFIX,
@@ -148,7 +148,7 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
 
     files = exchange_files(ws, ann.id, lang)
     if files:
-        from .exchange import read_exchange
+        from broadcast.translations.exchange import read_exchange
 
         try:
             exchange = read_exchange(files[0])

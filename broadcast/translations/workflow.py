@@ -8,17 +8,17 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import audit
-from ..announcements import load_announcements, sha256_text
-from ..approval import require_approved
-from ..config import Workspace
-from ..fsutil import atomic_write_bytes, atomic_write_text
-from ..languages import LANGUAGES, SOURCE_LANGUAGE
-from ..models import Announcement
-from .exchange import exchange_path, read_exchange, write_po, write_xliff
-from .glossary import Glossary
-from .memory import FUZZY_THRESHOLD, TranslationMemory, normalise
-from .models import (
+from broadcast.core import audit
+from broadcast.intake.announcements import load_announcements, sha256_text
+from broadcast.intake.approval import require_approved
+from broadcast.core.config import Workspace
+from broadcast.core.fsutil import atomic_write_bytes, atomic_write_text
+from broadcast.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from broadcast.core.models import Announcement
+from broadcast.translations.exchange import exchange_path, read_exchange, write_po, write_xliff
+from broadcast.translations.glossary import Glossary
+from broadcast.translations.memory import FUZZY_THRESHOLD, TranslationMemory, normalise
+from broadcast.translations.models import (
     FINAL,
     FORMAT_SUFFIX,
     NEEDS_REVIEW,
@@ -28,8 +28,8 @@ from .models import (
     PlannedUnit,
     TranslationError,
 )
-from .segments import assemble, segment
-from .state import (
+from broadcast.translations.segments import assemble, segment
+from broadcast.translations.state import (
     APPROVE_ACTION,
     exchange_files,
     latest_translation_approval,

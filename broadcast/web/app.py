@@ -26,15 +26,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..config import Workspace
-from ..errors import BroadcastError
-from ..feedback import queue
-from ..feedback.export import csv_text
-from ..feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
-from ..pg import connect_queue
-from ..rundown import format_duration
-from .auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Auth, Session, csrf_ok
-from .labels import LABELS, LANGUAGES
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
+from broadcast.feedback import queue
+from broadcast.feedback.export import csv_text
+from broadcast.feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
+from broadcast.core.pg import connect_queue
+from broadcast.produce.rundown import format_duration
+from broadcast.web.auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Auth, Session, csrf_ok
+from broadcast.web.labels import LABELS, LANGUAGES
 
 PAGE_SIZE = 25
 LANG_COOKIE = "broadcast_lang"
@@ -52,7 +52,7 @@ def playable_copy(source: Path, cache_dir: Path) -> Path:
     kept in `cache_dir` under the source's name (the store names files by sha256)."""
     import subprocess
 
-    from ..fsutil import atomic_target
+    from broadcast.core.fsutil import atomic_target
 
     dest = cache_dir / f"{source.stem}.m4a"
     if dest.is_file():
@@ -289,7 +289,7 @@ def create_app(ws: Workspace, auth: Auth, *, loopback: bool = True, language: st
     def linked_announcement(item: FeedbackItem):
         if not item.announcement_id:
             return None
-        from ..announcements import load_announcements
+        from broadcast.intake.announcements import load_announcements
 
         if not ws.announcements_dir.is_dir():
             return None

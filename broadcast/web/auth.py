@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..errors import WorkspaceError
+from broadcast.core.errors import WorkspaceError
 
 SESSION_COOKIE = "broadcast_review"
 PRE_LOGIN_COOKIE = "broadcast_login"

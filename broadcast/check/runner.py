@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Workspace
-from .errors import BroadcastError
-from .fsutil import atomic_write_bytes, sha256_file
-from .languages import SOURCE_LANGUAGE, WHISPER_LANGUAGES, language_name
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
+from broadcast.core.fsutil import atomic_write_bytes, sha256_file
+from broadcast.core.languages import SOURCE_LANGUAGE, WHISPER_LANGUAGES, language_name
 
 CHECK_NAME = "check.json"
 CHECK_FORMAT = 1
@@ -218,9 +218,9 @@ class CheckReport:
 def compare_form(text: str, lang: str) -> str:
     """What both sides are compared as: the words a reader says (speech normalisation: numbers,
     dates, abbreviations spelled out), lower case, punctuation removed, spaces collapsed."""
-    from .feedback.guard import normalise
-    from .speech.normalize import normalize
-    from .speech.shaping import clean_markdown
+    from broadcast.feedback.guard import normalise
+    from broadcast.speech.normalize import normalize
+    from broadcast.speech.shaping import clean_markdown
 
     return normalise(normalize(clean_markdown(text), lang))
 
@@ -253,7 +253,7 @@ def number_mentions(text: str, lang: str) -> list[NumberMention]:
     """Every number, date, time and phone number in the raw approved text, with its spoken form.
     The spoken form is read in context (a few words before it: "số 112" is dialled digit by digit,
     "ngày 15/12" is a date), then the context's own words are taken off again."""
-    from .speech.shaping import clean_markdown
+    from broadcast.speech.shaping import clean_markdown
 
     raw = clean_markdown(text)
     out: list[NumberMention] = []
@@ -343,7 +343,7 @@ def analyse_signal(samples: np.ndarray, rate: int) -> SignalReport:
 def expected_duration(first_reading: list[float], readings: int) -> float:
     """What the file's length must be: everything before the first reading (tones, ident) as
     made, then the readings with their gaps, then the tail (mastering's programme layout)."""
-    from .mastering import GAP_BETWEEN_READINGS, TAIL_SILENCE
+    from broadcast.mastering.master import GAP_BETWEEN_READINGS, TAIL_SILENCE
 
     start, end = first_reading
     return start + readings * (end - start) + (readings - 1) * GAP_BETWEEN_READINGS + TAIL_SILENCE
@@ -375,7 +375,7 @@ def whisper_language(lang: str) -> str | None:
 
 
 def read_manifest(folder: Path) -> dict:
-    from .produce import MANIFEST_NAME
+    from broadcast.produce.pipeline import MANIFEST_NAME
 
     path = folder / MANIFEST_NAME
     try:
@@ -390,8 +390,8 @@ def read_manifest(folder: Path) -> dict:
 def targets(ws: Workspace, manifest: dict, ids: list[str] | None) -> list[Target]:
     """The loudspeaker files of the manifest, each with the approved text it must say. A text
     that changed since production (sha256 differs) cannot vouch for the file: it is a problem."""
-    from . import db
-    from .announcements import load_announcements
+    from broadcast.core import db
+    from broadcast.intake.announcements import load_announcements
 
     entries = [e for e in manifest.get("files", []) if e.get("kind") == "audio"
                and e.get("profile") == CHECKED_PROFILE and (not ids or e.get("announcement") in ids)]
@@ -412,7 +412,7 @@ def targets(ws: Workspace, manifest: dict, ids: list[str] | None) -> list[Target
             if e["language"] == SOURCE_LANGUAGE:
                 texts[key] = (ann.body, ann.text_sha256)
             else:
-                from .translations import translation_state
+                from broadcast.translations import translation_state
 
                 st = translation_state(ws, conn, ann, e["language"])
                 texts[key] = (st.text if st.approved else None, st.text_sha256)
@@ -474,7 +474,7 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
     """All checks of one file. `transcripts` caches (sha256, text sha) → analysis across names.
     With `speech`, the first reading is transcribed remotely: the speech verdict (and what files
     sharing these bytes take over) is filled in by `speech.finish()`."""
-    from . import mastering
+    from broadcast.mastering import master as mastering
 
     e = target.entry
     path = folder / e["path"]
@@ -555,7 +555,7 @@ CHECK_TEMPERATURES = (0.0,)
 
 
 def speech_options(code: str):
-    from .feedback.transcribe import TranscribeOptions
+    from broadcast.feedback.transcribe import TranscribeOptions
 
     # A loop at temperature 0 ("5,000,000,000,…") is decoded again with a repetition penalty:
     # seen on a correct reading of a date and a phone number, which otherwise failed at CER 9.7.
@@ -565,7 +565,7 @@ def speech_options(code: str):
 def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list[float], text: str,
                   lang: str, code: str, backend, th: Thresholds) -> None:
     """The speech checks of one file, transcribed here with `backend`."""
-    from .feedback.transcribe import transcribe_audio
+    from broadcast.feedback.transcribe import transcribe_audio
 
     audio = _speech_input(result, samples, rate, first, text, lang, th)
     if audio is not None:
@@ -577,7 +577,7 @@ def _speech_input(result: FileCheck, samples: np.ndarray, rate: int, first: list
                   lang: str, th: Thresholds) -> np.ndarray | None:
     """Everything before the transcription: the reference, the speech rate, and the first
     reading cut out, at 16 kHz and padded (None: no sound there, already judged)."""
-    from . import mastering
+    from broadcast.mastering import master as mastering
 
     start, end = (max(0, int(round(x * rate))) for x in first)
     cut = samples[start:min(end, len(samples))]
@@ -637,7 +637,7 @@ def heard_text(segments) -> str:
     high no-speech probability (0.85 throughout), so the guard would drop correct readings; silence
     is caught by the signal checks and VAD instead. Known hallucinated phrases still go, and a
     decoding loop counts once."""
-    from .feedback.guard import collapse_loops, known_phrase
+    from broadcast.feedback.guard import collapse_loops, known_phrase
 
     kept = [collapse_loops(s.text.strip())[0] for s in segments if s.text.strip() and not known_phrase(s.text)]
     return " ".join(kept).strip()
@@ -652,7 +652,7 @@ def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend
     `executor` (executors.ExecutorSpec) of kind ray transcribes the first readings on a Ray actor
     pool (the model loaded once per actor, the samples sent by value); decoding, the signal
     checks, the verdicts and check.json stay here. `device`: auto, cpu or cuda (the model's)."""
-    from .feedback.transcribe import DEFAULT_BACKEND, load_backend, resolve_device
+    from broadcast.feedback.transcribe import DEFAULT_BACKEND, load_backend, resolve_device
 
     folder = ws.output_dir / day.isoformat()
     th = Thresholds.from_config(ws.config.section("check"), ws.root / "broadcast.toml")
@@ -671,7 +671,7 @@ def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend
         speech = None
         label: tuple[str | None, str | None] = (None, None)
         if remote and speaking:
-            from .executors import whisper_pool
+            from broadcast.executors.cluster import whisper_pool
 
             speech = RemoteSpeech(whisper_pool(stack, executor, len(speaking), name, model, None, device))
             label = speech.pool.describe()
@@ -722,9 +722,9 @@ def calibrate(texts: dict[str, str], backend=None, rate: int = 44100) -> list[di
     loudspeaker file would be and read back through the same path as `check`."""
     import tempfile
 
-    from . import mastering
-    from .config import load_workspace
-    from .feedback.transcribe import load_backend
+    from broadcast.mastering import master as mastering
+    from broadcast.core.config import load_workspace
+    from broadcast.feedback.transcribe import load_backend
 
     backend = backend or load_backend()
     rows = []
@@ -733,7 +733,7 @@ def calibrate(texts: dict[str, str], backend=None, rate: int = 44100) -> list[di
         (root / "broadcast.toml").write_text(
             '[commune]\nname = "Xã Thử"\n[slots]\nmorning = "05:30"\n[areas.a]\nname = "A"\n', encoding="utf-8")
         ws = load_workspace(root)
-        from .speech import synthesize
+        from broadcast.speech import synthesize
 
         th = Thresholds()
         for name, text in texts.items():
@@ -763,10 +763,10 @@ CALIBRATION_TEXTS = {
 
 
 def _main() -> None:  # pragma: no cover - a measuring tool, run by hand
-    from .announcements import load_announcements
-    from .config import load_workspace
+    from broadcast.intake.announcements import load_announcements
+    from broadcast.core.config import load_workspace
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     ws = load_workspace(repo)
     good, _ = load_announcements([repo / "examples" / "announcements"], ws.config, check_expiry=False)
     texts = {a.id: a.body for a in good}

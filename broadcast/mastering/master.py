@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BroadcastError
-from .fsutil import atomic_target, sha256_file
+from broadcast.core.errors import BroadcastError
+from broadcast.core.fsutil import atomic_target, sha256_file
 
 FFMPEG = os.environ.get("BROADCAST_FFMPEG", "ffmpeg")
 

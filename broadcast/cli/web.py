@@ -8,8 +8,8 @@ import threading
 
 import click
 
-from ..config import load_workspace
-from .auth import Auth, hash_password, is_loopback, password_setting
+from broadcast.core.config import load_workspace
+from broadcast.web.auth import Auth, hash_password, is_loopback, password_setting
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -88,7 +88,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
         _say(f'password_hash = "{hash_password(password)}"')
         return
 
-    from ..feedback.cli import _default_reviewer
+    from broadcast.cli.review import _default_reviewer
 
     ws = ctx.obj.get("workspace") if ctx.obj else None
     if ws is None:
@@ -109,7 +109,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
 
     import uvicorn
 
-    from .app import create_app
+    from broadcast.web.app import create_app
 
     auth = Auth(password_hash=password, default_reviewer=_default_reviewer())
     app = create_app(ws, auth, loopback=loopback, language=settings.get("language"))

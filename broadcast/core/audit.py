@@ -7,7 +7,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 
-from .models import Approval
+from broadcast.core.models import Approval
 
 GENESIS = "0" * 64
 

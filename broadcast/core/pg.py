@@ -21,9 +21,9 @@ import os
 import re
 from pathlib import Path
 
-from . import db
-from .config import Workspace
-from .errors import BroadcastError
+from broadcast.core import db
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
 
 ENV_URL = "BROADCAST_DATABASE_URL"
 # pg_advisory_xact_lock key of "BEGIN IMMEDIATE": one writer at a time, like SQLite.
@@ -212,7 +212,7 @@ def migrate(conn: PgConnection) -> None:
             ddl = PG_MIGRATIONS.get(m.__name__)
             if ddl is None:
                 raise DatabaseError(f"migration {m.__name__} has no PostgreSQL version",
-                                    Path(db.__file__), hint="add it to PG_MIGRATIONS in broadcast/pg.py")
+                                    Path(db.__file__), hint="add it to PG_MIGRATIONS in broadcast/core/pg.py")
             raw.execute(ddl)
             raw.execute("INSERT INTO _migrations VALUES (%s, now()::text)", (m.__name__,))
         raw.execute("COMMIT")

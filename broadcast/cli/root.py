@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .config import CONFIG_NAME, CONFIG_TEMPLATE, DEFAULT_PATHS, Workspace, load_workspace
-from .errors import BroadcastError, WorkspaceError
-from .ui import console, error, show_path
+from broadcast import __version__
+from broadcast.core.config import CONFIG_NAME, CONFIG_TEMPLATE, DEFAULT_PATHS, Workspace, load_workspace
+from broadcast.core.errors import BroadcastError, WorkspaceError
+from broadcast.cli.ui import console, error, show_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -103,7 +103,7 @@ def cli(ctx: click.Context, workspace_arg: Path | None) -> None:
 def init(directory: Path, name: str) -> None:
     """Create a workspace in DIRECTORY: broadcast.toml and the folders announcements/,
     translations/, voices/, feedback/, output/."""
-    from .speech.voices import install_default_voices
+    from broadcast.speech.voices import install_default_voices
 
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / CONFIG_NAME
@@ -129,7 +129,7 @@ def validate(ws: Workspace, paths: tuple[Path, ...]) -> None:
     """Check announcement files (default: the workspace's announcements folder).
 
     Every problem is reported with file, line and field. Exit 1 if any file is invalid."""
-    from .announcements import load_announcements
+    from broadcast.intake.announcements import load_announcements
 
     targets = list(paths) or [ws.announcements_dir]
     missing = [p for p in targets if not p.exists()]
@@ -154,10 +154,10 @@ def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
 
     The sha256 of the canonical content is written to the workspace's append-only audit log;
     any later edit makes the file 'changed-since-approval' until it is approved again."""
-    from . import db
-    from .announcements import announcement_files
-    from .approval import approve as approve_one
-    from .approval import load_for_approval
+    from broadcast.core import db
+    from broadcast.intake.announcements import announcement_files
+    from broadcast.intake.approval import approve as approve_one
+    from broadcast.intake.approval import load_for_approval
 
     failed = 0
     paths = announcement_files(list(files))
@@ -187,9 +187,9 @@ def status(ws: Workspace) -> None:
     approved it and when."""
     from rich.table import Table
 
-    from . import db
-    from .approval import states
-    from .status import produced_ids, translation_summary
+    from broadcast.core import db
+    from broadcast.intake.approval import states
+    from broadcast.produce.status import produced_ids, translation_summary
 
     conn = db.connect(ws.db_path)
     rows = states(ws, conn, produced_ids=produced_ids(ws))
@@ -222,7 +222,7 @@ def main() -> None:
 
 # Modules that add commands to `cli`; each has `register(cli)`. Imported lazily by name so
 # that `broadcast --help` stays fast and one stage's heavy imports do not load for another.
-COMMAND_MODULES: list[str] = ["broadcast.produce_cli", "broadcast.translations.cli", "broadcast.feedback.cli", "broadcast.speech.cli", "broadcast.web.cli", "broadcast.check_cli"]
+COMMAND_MODULES: list[str] = ["broadcast.cli.produce", "broadcast.cli.translations", "broadcast.cli.review", "broadcast.cli.voices", "broadcast.cli.web", "broadcast.cli.check"]
 
 
 def _register_subcommands() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 # broadcast.cli imports this module while registering commands, after these names exist.
-from ..cli import PartialFailure, pass_workspace, report
-from ..errors import BroadcastError
-from .memory import FUZZY_THRESHOLD
-from .models import FINAL, FORMATS, NEEDS_REVIEW, NEEDS_TRANSLATION
+from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.core.errors import BroadcastError
+from broadcast.translations.memory import FUZZY_THRESHOLD
+from broadcast.translations.models import FINAL, FORMATS, NEEDS_REVIEW, NEEDS_TRANSLATION
 
 
 def register(cli: click.Group) -> None:
@@ -21,7 +21,7 @@ def register(cli: click.Group) -> None:
 
 def _announcements(ws, ids: tuple[str, ...]):
     """(announcements named by ID, number that could not be found or read)."""
-    from .workflow import find_announcement
+    from broadcast.translations.workflow import find_announcement
 
     anns, failed = [], 0
     for ann_id in ids:
@@ -53,11 +53,11 @@ def translate(ws, ids: tuple[str, ...], languages: tuple[str, ...], fmt: str, en
 
     Sentences found exactly in the translation memory are filled in as final; near matches
     are only suggestions; unchanged sentences of an earlier translation are carried over."""
-    from .. import db
-    from ..approval import approved_announcements
-    from ..ui import console, show_path
-    from .engine import load_engine
-    from .workflow import translate_announcement
+    from broadcast.core import db
+    from broadcast.intake.approval import approved_announcements
+    from broadcast.cli.ui import console, show_path
+    from broadcast.translations.engine import load_engine
+    from broadcast.translations.workflow import translate_announcement
 
     conn = db.connect(ws.db_path)
     machine = load_engine(engine or "ct2", model_dir) if (engine or model_dir) else None
@@ -106,9 +106,9 @@ def import_(ws, files: tuple[Path, ...], by: str) -> None:
     fuzzy) enter the translation memory. Units that miss a glossary term are refused, naming
     the term. When every unit is approved, translations/<id>/<lang>.md is written and its
     approval recorded in the audit log, tied to the approved Vietnamese text."""
-    from .. import db
-    from ..ui import console, error, show_path
-    from .workflow import import_exchange
+    from broadcast.core import db
+    from broadcast.cli.ui import console, error, show_path
+    from broadcast.translations.workflow import import_exchange
 
     conn = db.connect(ws.db_path)
     failed = 0
@@ -146,10 +146,10 @@ def import_(ws, files: tuple[Path, ...], by: str) -> None:
 def status(ws, ids: tuple[str, ...]) -> None:
     """Per announcement and language: untranslated / draft / approved / stale, with the reason
     and the command that moves it on."""
-    from .. import db
-    from ..announcements import load_announcements
-    from ..ui import console
-    from .state import translation_state
+    from broadcast.core import db
+    from broadcast.intake.announcements import load_announcements
+    from broadcast.cli.ui import console
+    from broadcast.translations.state import translation_state
 
     conn = db.connect(ws.db_path)
     if ids:

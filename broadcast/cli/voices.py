@@ -6,17 +6,17 @@ import json
 
 import click
 
-from ..cli import pass_workspace
-from ..config import Workspace
-from ..languages import LANGUAGES, language_name
-from ..ui import console, show_path
+from broadcast.cli.root import pass_workspace
+from broadcast.core.config import Workspace
+from broadcast.core.languages import LANGUAGES, language_name
+from broadcast.cli.ui import console, show_path
 
 
 def voice_report(ws: Workspace) -> list[dict]:
     """Every language with voices, each voice with its engine, settings and availability now.
     Network probes are cached for the run, so each host is asked once."""
-    from .engines import get_engine
-    from .voices import languages_with_voices, load_voice_list
+    from broadcast.speech.engines import get_engine
+    from broadcast.speech.voices import languages_with_voices, load_voice_list
 
     report = []
     for lang in languages_with_voices(ws.voices_dir):

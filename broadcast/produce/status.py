@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from .config import Workspace
-from .errors import BroadcastError
-from .models import Announcement
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
+from broadcast.core.models import Announcement
 
 
 def produced_ids(ws: Workspace) -> set[str]:
@@ -32,10 +32,10 @@ def _speech_route(ws: Workspace, lang: str, recording) -> str | None:
     if recording is not None:
         return "recording"
     try:
-        from .speech import has_speech_route
+        from broadcast.speech import has_speech_route
     except ImportError:
         try:
-            from .speech.synth import has_speech_route
+            from broadcast.speech.synth import has_speech_route
         except ImportError:
             return None
     try:
@@ -48,8 +48,8 @@ def _speech_route(ws: Workspace, lang: str, recording) -> str | None:
 def translation_summary(ws: Workspace, conn: sqlite3.Connection, ann: Announcement) -> str:
     """Per language: the translation state (untranslated / draft / approved / stale) and the
     speech route, e.g. "vi (voice), hmn: approved (recording), blt: stale (no speech route)"."""
-    from .translations import translation_state
-    from .translations.models import SOURCE
+    from broadcast.translations import translation_state
+    from broadcast.translations.models import SOURCE
 
     parts = []
     for lang in ann.languages:

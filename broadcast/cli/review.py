@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from ..cli import PartialFailure, pass_workspace, report
-from ..config import ID_RE, Workspace
-from ..options import device_option, executor_options
-from ..ui import console, progress, show_path, warn
-from .models import STATUSES, AudioError
+from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.core.config import ID_RE, Workspace
+from broadcast.cli.options import device_option, executor_options
+from broadcast.cli.ui import console, progress, show_path, warn
+from broadcast.feedback.models import STATUSES, AudioError
 
 STORE_DIR = "store"
 # Long recordings print where they are at most this often (seconds of wall time).
@@ -69,11 +69,17 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
     identified by its sha256: one already queued is skipped. The original is copied into
     feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
-    from ..executors import executor_spec, transcribe_on_ray
-    from ..pg import connect_queue
-    from .audio import collect_files, remove_dead_temp_files, sha256_file, store_original
-    from .queue import NewItem, add_item, find_by_sha256
-    from .transcribe import TranscribeOptions, check_language, load_backend, resolve_device, transcribe_file
+    from broadcast.executors.cluster import executor_spec, transcribe_on_ray
+    from broadcast.core.pg import connect_queue
+    from broadcast.feedback.audio import collect_files, remove_dead_temp_files, sha256_file, store_original
+    from broadcast.feedback.queue import NewItem, add_item, find_by_sha256
+    from broadcast.feedback.transcribe import (
+        TranscribeOptions,
+        check_language,
+        load_backend,
+        resolve_device,
+        transcribe_file,
+    )
 
     if area is not None and area not in ws.config.areas:
         raise click.BadParameter(f"unknown area {area!r}; known: {', '.join(ws.config.areas)}", param_hint="--area")
@@ -148,8 +154,8 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
 
 def _not_queued(conn, files: list[Path]) -> list[Path]:
     """The files whose recording is not in the queue yet (unreadable ones are left to the main loop)."""
-    from .audio import sha256_file
-    from .queue import find_by_sha256
+    from broadcast.feedback.audio import sha256_file
+    from broadcast.feedback.queue import find_by_sha256
 
     out = []
     for path in files:
@@ -200,7 +206,7 @@ def _filter_args(status, area, announcement, tag, date_range) -> dict:
 
 
 def _conn(ws: Workspace):
-    from ..pg import connect_queue
+    from broadcast.core.pg import connect_queue
 
     return connect_queue(ws)
 
@@ -218,7 +224,7 @@ def review() -> None:
 def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, limit: int, offset: int) -> None:
     """One item per line, its id first: id, status, received, duration, area, announcement,
     tags, file, transcript. Oldest first."""
-    from .queue import list_items
+    from broadcast.feedback.queue import list_items
 
     page = list_items(_conn(ws), **_filter_args(status, area, announcement, tag, date_range),
                       limit=limit, offset=offset)
@@ -237,7 +243,7 @@ def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, limit: 
 @pass_workspace
 def show(ws: Workspace, item_id: int) -> None:
     """Everything about one item: metadata, transcript, correction, segments."""
-    from .queue import get_item
+    from broadcast.feedback.queue import get_item
 
     it = get_item(_conn(ws), item_id)
     lines = [
@@ -271,10 +277,10 @@ def show(ws: Workspace, item_id: int) -> None:
 @pass_workspace
 def tag(ws: Workspace, item_id: int, tags: tuple[str, ...], remove: bool, by: str | None) -> None:
     """Add TAGS to an item (or remove them with --remove)."""
-    from .queue import tag_item
+    from broadcast.feedback.queue import tag_item
 
     conn = _conn(ws)
-    from .queue import get_item
+    from broadcast.feedback.queue import get_item
 
     who = by or get_item(conn, item_id).reviewer or _default_reviewer()
     it = tag_item(conn, item_id, [] if remove else list(tags), remove=list(tags) if remove else [],
@@ -288,7 +294,7 @@ def _closing(status: str):
     @click.option("--by", "by", default=None, help="Reviewer name (default: $BROADCAST_REVIEWER or $USER).")
     @pass_workspace
     def command(ws: Workspace, item_id: int, note: str | None, by: str | None) -> None:
-        from . import queue
+        from broadcast.feedback import queue
 
         action = queue.resolve if status == "resolved" else queue.dismiss
         conn = _conn(ws)
@@ -316,8 +322,8 @@ def export(ws: Workspace, status, area, announcement, tag, date_range, fmt: str,
            redact: bool) -> None:
     """Export the queue (filtered like `list`) as CSV: UTF-8 with BOM, so Excel shows
     Vietnamese correctly; columns include the file name and the transcript."""
-    from .export import csv_text
-    from .queue import iter_all
+    from broadcast.feedback.export import csv_text
+    from broadcast.feedback.queue import iter_all
 
     text = csv_text(iter_all(_conn(ws), **_filter_args(status, area, announcement, tag, date_range)),
                     redacted=redact)

@@ -25,13 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import __version__, audit, db
-from .approval import require_approved
-from .config import Workspace, load_workspace
-from .errors import BroadcastError
-from .fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha1_file, sha256_file
-from .languages import SOURCE_LANGUAGE, language_name
-from .models import PRIORITY_ORDER, Announcement, Approval
+from broadcast import __version__
+from broadcast.core import audit, db
+from broadcast.intake.approval import require_approved
+from broadcast.core.config import Workspace, load_workspace
+from broadcast.core.errors import BroadcastError
+from broadcast.core.fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha1_file, sha256_file
+from broadcast.core.languages import SOURCE_LANGUAGE, language_name
+from broadcast.core.models import PRIORITY_ORDER, Announcement, Approval
 
 # Bump when the way a master is made changes, so cached masters are redone.
 RENDER_VERSION = "2"   # 2: conditioning, AAC encode and verification in process (PyAV)
@@ -174,14 +175,14 @@ def renditions_for(ws: Workspace, conn: sqlite3.Connection, ann: Announcement, a
 def _translated_rendition(ws: Workspace, conn, ann: Announcement, approval: Approval,
                           lang: str) -> tuple[Rendition | None, str]:
     try:
-        from .translations import translation_state
+        from broadcast.translations import translation_state
     except ImportError:
         return None, f"no approved {language_name(lang)} translation (translations are not available)"
     state = translation_state(ws, conn, ann, lang)
     if state.state != "approved" or not state.text:
         return None, f"{language_name(lang)} translation {state.state}: {state.reason}"
     if state.recording is None:
-        from .speech import has_speech_route
+        from broadcast.speech import has_speech_route
 
         ok, why = has_speech_route(ws, lang)
         if not ok:
@@ -196,8 +197,8 @@ def _translated_rendition(ws: Workspace, conn, ann: Announcement, approval: Appr
 
 
 def _render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: list[str]) -> str:
-    from . import mastering
-    from .speech import speech_fingerprint
+    from broadcast.mastering import master as mastering
+    from broadcast.speech import speech_fingerprint
 
     if r.recording:
         speech_fp = "recorded:" + sha256_file(r.recording)
@@ -244,8 +245,8 @@ def render_rendition(root: str, r: Rendition, key: str, profiles: list[str],
 def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident: tuple | None) -> RenderResult:
     """render_rendition on a loaded workspace (a Ray worker renders into a scratch workspace
     of its own and sends the masters back by value: broadcast/executors.py)."""
-    from . import mastering
-    from .speech import load_recording, synthesize
+    from broadcast.mastering import master as mastering
+    from broadcast.speech import load_recording, synthesize
 
     cached = _cached(ws, key, profiles)
     if cached is not None:
@@ -325,7 +326,7 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
             executor=None) -> ProduceReport:
     """Produce everything scheduled on `day` (default: today in the commune's timezone).
     `executor` (broadcast.executors.ExecutorSpec) renders on a Ray cluster; default: local processes."""
-    from . import mastering
+    from broadcast.mastering import master as mastering
 
     day = day or today(ws)
     folder = ws.output_dir / day.isoformat()
@@ -358,7 +359,7 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
         ident = None
         ident_fp = "none"
         if renditions:
-            from .speech import station_ident
+            from broadcast.speech import station_ident
 
             try:
                 speech = station_ident(ws)
@@ -405,8 +406,8 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
 def _gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> list[tuple[Announcement, Approval]]:
     """Only the exact approved content goes on: invalid files and files changed since approval
     are failures; never-approved drafts are listed (a failure only when asked for by id)."""
-    from .announcements import load_announcements
-    from .errors import NotApproved
+    from broadcast.intake.announcements import load_announcements
+    from broadcast.core.errors import NotApproved
 
     good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
     wanted = set(ids or [])
@@ -471,7 +472,7 @@ def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, pro
         advance(k)
 
     if executor is not None and executor.kind == "ray":
-        from .executors import render_on_ray
+        from broadcast.executors.cluster import render_on_ray
 
         render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
         return results
@@ -491,8 +492,9 @@ def _render_all(ws, renditions, profiles_for, ident, ident_fp, jobs, report, pro
 
 def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions: dict[str, Rendition],
              results: dict[str, RenderResult], report: ProduceReport) -> list[dict]:
-    from . import cap, mastering, rundown, zalo
-    from .check import rundown_statuses
+    from broadcast.produce import cap, rundown, zalo
+    from broadcast.mastering import master as mastering
+    from broadcast.check.runner import rundown_statuses
 
     entries: list[dict] = []
     # Files `broadcast check` did not pass are marked in the run sheet while their bytes are

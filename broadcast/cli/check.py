@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .cli import PartialFailure, pass_workspace, report
-from .config import Workspace
-from .options import device_option, executor_options
-from .ui import console, deferred_progress, show_path
+from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.core.config import Workspace
+from broadcast.cli.options import device_option, executor_options
+from broadcast.cli.ui import console, deferred_progress, show_path
 
 FLAG_STYLE = {"ok": "green", "review": "yellow", "fail": "red"}
 
@@ -52,7 +52,7 @@ def show_report(result) -> None:
 
 def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | None, executor=None,
                  device: str | None = "auto"):
-    from .check import run_check
+    from broadcast.check.runner import run_check
 
     with deferred_progress("checking") as bar:
         result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar,
@@ -80,9 +80,9 @@ def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | N
 
     Each file is flagged ok / review / fail; limits are in [check] of broadcast.toml.
     Exit 1 if any file fails."""
-    from .executors import executor_spec
-    from .produce import today
-    from .produce_cli import _parse_day
+    from broadcast.executors.cluster import executor_spec
+    from broadcast.produce.pipeline import today
+    from broadcast.cli.produce import _parse_day
 
     the_day = _parse_day(day) or today(ws)
     result = run_and_show(ws, day=the_day, ids=list(ids) or None, backend=backend, model=model,

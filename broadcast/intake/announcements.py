@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from .config import ID_RE, Config
-from .errors import InvalidAnnouncement, Problem
-from .languages import LANGUAGES, SOURCE_LANGUAGE
-from .models import CHANNELS, DEFAULT_REPEAT, PRIORITIES, Announcement
+from broadcast.core.config import ID_RE, Config
+from broadcast.core.errors import InvalidAnnouncement, Problem
+from broadcast.core.languages import LANGUAGES, SOURCE_LANGUAGE
+from broadcast.core.models import CHANNELS, DEFAULT_REPEAT, PRIORITIES, Announcement
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FRONT_MATTER_BYTES = 16 * 1024

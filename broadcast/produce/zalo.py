@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .languages import language_name
+from broadcast.core.languages import language_name
 
 ZALO_MESSAGE_LIMIT = 2000
 # Printed between parts so an officer sees where one message ends and the next begins.

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import audit
-from .announcements import load_announcements, parse_announcement
-from .config import Workspace
-from .errors import InvalidAnnouncement, NotApproved
-from .models import Announcement, Approval
+from broadcast.core import audit
+from broadcast.intake.announcements import load_announcements, parse_announcement
+from broadcast.core.config import Workspace
+from broadcast.core.errors import InvalidAnnouncement, NotApproved
+from broadcast.core.models import Announcement, Approval
 
 DRAFT = "draft"
 APPROVED = "approved"
