@@ -32,12 +32,10 @@ from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE, WHISPER_LANGUAGES, language_name
+from broadcast.produce.checkmarks import CHECK_FORMAT, CHECK_NAME, FLAGS, RUNDOWN_STATUS, rundown_statuses  # noqa: F401
+from broadcast.produce.manifest import ManifestError
+from broadcast.produce.manifest import read_manifest as _read_manifest
 
-CHECK_NAME = "check.json"
-CHECK_FORMAT = 1
-FLAGS = ("ok", "review", "fail")
-# What the run sheet shows for a file whose check did not pass (RundownEntry.status).
-RUNDOWN_STATUS = {"fail": "check-failed", "review": "review"}
 CHECKED_PROFILE = "loudspeaker"
 
 # Signal analysis: 20 ms frames; a frame quieter than this (RMS) is silence. Mastered speech sits
@@ -375,16 +373,10 @@ def whisper_language(lang: str) -> str | None:
 
 
 def read_manifest(folder: Path) -> dict:
-    from broadcast.produce.pipeline import MANIFEST_NAME
-
-    path = folder / MANIFEST_NAME
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckError("nothing produced for this date (no manifest)", path,
-                         hint="run `broadcast produce --date …` first, or pick the date with --date") from None
-    except (OSError, ValueError) as exc:
-        raise CheckError(f"unreadable manifest: {exc}", path) from None
+        return _read_manifest(folder)
+    except ManifestError as exc:
+        raise CheckError(exc.problem.message, exc.path, hint=exc.problem.hint) from None
 
 
 def targets(ws: Workspace, manifest: dict, ids: list[str] | None) -> list[Target]:
@@ -697,21 +689,6 @@ def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
     atomic_write_bytes(folder / CHECK_NAME, data)
     return report
-
-
-def rundown_statuses(folder: Path) -> dict[str, tuple[str, str]]:
-    """From a date's check.json: manifest path → (sha256 checked, run-sheet status) for each file
-    that did not pass. `produce` marks them in the run sheet only while the bytes are the same."""
-    try:
-        data = json.loads((folder / CHECK_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    out: dict[str, tuple[str, str]] = {}
-    for f in data.get("files", []) if isinstance(data, dict) else []:
-        status = RUNDOWN_STATUS.get(f.get("flag")) if isinstance(f, dict) else None
-        if status and f.get("path") and f.get("sha256"):
-            out[f["path"]] = (f["sha256"], status)
-    return out
 
 
 # ---------------------------------------------------------------- calibration

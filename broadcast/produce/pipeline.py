@@ -33,10 +33,11 @@ from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha1_file, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE, language_name
 from broadcast.core.models import PRIORITY_ORDER, Announcement, Approval
+from broadcast.produce.checkmarks import rundown_statuses
+from broadcast.produce.manifest import MANIFEST_NAME, read_manifest_or_empty, ManifestError
 
 # Bump when the way a master is made changes, so cached masters are redone.
 RENDER_VERSION = "2"   # 2: conditioning, AAC encode and verification in process (PyAV)
-MANIFEST_NAME = "manifest.json"
 LOCK_NAME = "produce.lock"
 
 
@@ -494,7 +495,6 @@ def _package(ws: Workspace, conn, day: date, folder: Path, scheduled, renditions
              results: dict[str, RenderResult], report: ProduceReport) -> list[dict]:
     from broadcast.produce import cap, rundown, zalo
     from broadcast.mastering import master as mastering
-    from broadcast.check.runner import rundown_statuses
 
     entries: list[dict] = []
     # Files `broadcast check` did not pass are marked in the run sheet while their bytes are
@@ -643,8 +643,8 @@ def _write_generated(folder: Path, dest_dir: Path, writer, names: tuple[str, ...
 
 def _read_manifest(folder: Path) -> dict:
     try:
-        return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_manifest_or_empty(folder)
+    except ManifestError:
         return {}
 
 
