@@ -17,7 +17,7 @@ from broadcast.mastering import master as mastering
 from broadcast.check.runner import CHECK_NAME, run_check
 from broadcast.cli.root import cli
 from broadcast.core.config import load_workspace
-from broadcast.feedback.transcribe import load_backend
+from broadcast.transcription.transcribe import load_backend
 from conftest import CONFIG, announcement_text
 
 pytestmark = pytest.mark.slow
@@ -91,7 +91,7 @@ def test_correct_renditions_pass(produced, backend):
 
 
 def test_device_cuda_without_a_gpu_is_one_clear_line(produced):
-    from broadcast.feedback.transcribe import cuda_available
+    from broadcast.transcription.transcribe import cuda_available
 
     if cuda_available():
         pytest.skip("this machine has a CUDA GPU")

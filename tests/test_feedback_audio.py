@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from broadcast.feedback import audio
-from broadcast.feedback.guard import apply_guard, collapse_loops, known_phrase, transcript_text
+from broadcast.transcription.guard import apply_guard, collapse_loops, known_phrase, transcript_text
 from broadcast.feedback.models import AudioError, Segment
-from broadcast.feedback.transcribe import _cut_blocks
+from broadcast.transcription.transcribe import _cut_blocks
 
 
 def tone(path: Path, seconds: float = 2.0, rate: int = 22050, freq: float = 440.0) -> Path:

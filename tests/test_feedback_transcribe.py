@@ -16,10 +16,10 @@ from rapidfuzz.distance import Levenshtein
 
 from broadcast.core import db
 from broadcast.feedback import audio, queue
-from broadcast.feedback.guard import normalise
-from broadcast.feedback.whisper import PACKAGED_SHA256, packaged_model_dir, resolve_model
-from broadcast.feedback.models import ModelError
-from broadcast.feedback.transcribe import TranscribeOptions, load_backend, transcribe_file
+from broadcast.transcription.guard import normalise
+from broadcast.transcription.whisper import PACKAGED_SHA256, packaged_model_dir, resolve_model
+from broadcast.transcription.models import ModelError
+from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
 from conftest import read_wav, write_wav
 
@@ -176,7 +176,7 @@ def test_cli_batch_reports_bad_files_and_dedupes(ws, model_cache, fw, clips):
 
 
 def test_cli_device_auto_is_the_cpu_here_and_cuda_without_a_gpu_is_one_clear_line(ws, model_cache, fw, clips):
-    from broadcast.feedback.transcribe import cuda_available, resolve_device
+    from broadcast.transcription.transcribe import cuda_available, resolve_device
 
     if cuda_available() or cuda_available("openai-whisper"):
         pytest.skip("this machine has a CUDA GPU")
@@ -202,7 +202,7 @@ def test_conversion_is_exact(model_cache):
     import torch
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from broadcast.feedback.convert import load_openai_whisper
+    from broadcast.transcription.convert import load_openai_whisper
 
     m = resolve_model()
     openai_model = load_openai_whisper(m.path, model_cache / "converted", m.sha256)

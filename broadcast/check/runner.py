@@ -32,7 +32,7 @@ from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE, WHISPER_LANGUAGES, language_name
-from broadcast.produce.checkmarks import CHECK_FORMAT, CHECK_NAME, FLAGS, RUNDOWN_STATUS, rundown_statuses  # noqa: F401
+from broadcast.produce.checkmarks import CHECK_FORMAT, CHECK_NAME, FLAGS, RUNDOWN_STATUS, rundown_statuses
 from broadcast.produce.manifest import ManifestError
 from broadcast.produce.manifest import read_manifest as _read_manifest
 
@@ -216,7 +216,7 @@ class CheckReport:
 def compare_form(text: str, lang: str) -> str:
     """What both sides are compared as: the words a reader says (speech normalisation: numbers,
     dates, abbreviations spelled out), lower case, punctuation removed, spaces collapsed."""
-    from broadcast.feedback.guard import normalise
+    from broadcast.transcription.guard import normalise
     from broadcast.speech.normalize import normalize
     from broadcast.speech.shaping import clean_markdown
 
@@ -547,7 +547,7 @@ CHECK_TEMPERATURES = (0.0,)
 
 
 def speech_options(code: str):
-    from broadcast.feedback.transcribe import TranscribeOptions
+    from broadcast.transcription.transcribe import TranscribeOptions
 
     # A loop at temperature 0 ("5,000,000,000,…") is decoded again with a repetition penalty:
     # seen on a correct reading of a date and a phone number, which otherwise failed at CER 9.7.
@@ -557,7 +557,7 @@ def speech_options(code: str):
 def _check_speech(result: FileCheck, samples: np.ndarray, rate: int, first: list[float], text: str,
                   lang: str, code: str, backend, th: Thresholds) -> None:
     """The speech checks of one file, transcribed here with `backend`."""
-    from broadcast.feedback.transcribe import transcribe_audio
+    from broadcast.transcription.transcribe import transcribe_audio
 
     audio = _speech_input(result, samples, rate, first, text, lang, th)
     if audio is not None:
@@ -629,7 +629,7 @@ def heard_text(segments) -> str:
     high no-speech probability (0.85 throughout), so the guard would drop correct readings; silence
     is caught by the signal checks and VAD instead. Known hallucinated phrases still go, and a
     decoding loop counts once."""
-    from broadcast.feedback.guard import collapse_loops, known_phrase
+    from broadcast.transcription.guard import collapse_loops, known_phrase
 
     kept = [collapse_loops(s.text.strip())[0] for s in segments if s.text.strip() and not known_phrase(s.text)]
     return " ".join(kept).strip()
@@ -644,7 +644,7 @@ def run_check(ws: Workspace, *, day: date, ids: list[str] | None = None, backend
     `executor` (executors.ExecutorSpec) of kind ray transcribes the first readings on a Ray actor
     pool (the model loaded once per actor, the samples sent by value); decoding, the signal
     checks, the verdicts and check.json stay here. `device`: auto, cpu or cuda (the model's)."""
-    from broadcast.feedback.transcribe import DEFAULT_BACKEND, load_backend, resolve_device
+    from broadcast.transcription.transcribe import DEFAULT_BACKEND, load_backend, resolve_device
 
     folder = ws.output_dir / day.isoformat()
     th = Thresholds.from_config(ws.config.section("check"), ws.root / "broadcast.toml")
@@ -701,7 +701,7 @@ def calibrate(texts: dict[str, str], backend=None, rate: int = 44100) -> list[di
 
     from broadcast.mastering import master as mastering
     from broadcast.core.config import load_workspace
-    from broadcast.feedback.transcribe import load_backend
+    from broadcast.transcription.transcribe import load_backend
 
     backend = backend or load_backend()
     rows = []

@@ -73,7 +73,7 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     from broadcast.core.pg import connect_queue
     from broadcast.feedback.audio import collect_files, remove_dead_temp_files, sha256_file, store_original
     from broadcast.feedback.queue import NewItem, add_item, find_by_sha256
-    from broadcast.feedback.transcribe import (
+    from broadcast.transcription.transcribe import (
         TranscribeOptions,
         check_language,
         load_backend,

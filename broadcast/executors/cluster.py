@@ -236,7 +236,7 @@ class TranscribeActor:
 
     def __init__(self, backend: str, model: str | None, compute_type: str | None, cpu_threads: int,
                  device: str = "cpu") -> None:
-        from broadcast.feedback.transcribe import load_backend
+        from broadcast.transcription.transcribe import load_backend
 
         self.engine = load_backend(backend, model, compute_type, cpu_threads, device)
 
@@ -245,7 +245,7 @@ class TranscribeActor:
         return self.engine.name, f"{self.engine.model_info.label} [{self.engine.compute_type}]"
 
     def transcribe(self, name: str, data: bytes, options) -> dict:
-        from broadcast.feedback.transcribe import transcribe_file
+        from broadcast.transcription.transcribe import transcribe_file
 
         try:
             with tempfile.TemporaryDirectory(prefix="broadcast-feedback-") as tmp:
@@ -256,7 +256,7 @@ class TranscribeActor:
             return {"error": (exc.reason, exc.problem.hint)}
 
     def transcribe_samples(self, audio, options) -> dict:
-        from broadcast.feedback.transcribe import transcribe_audio
+        from broadcast.transcription.transcribe import transcribe_audio
 
         try:
             segments, language = transcribe_audio(audio, self.engine, options)
@@ -300,7 +300,7 @@ class WhisperPool:
 
     def get(self, ref) -> dict:
         """The call's payload; a call whose actor kept dying → ModelError."""
-        from broadcast.feedback.models import ModelError
+        from broadcast.transcription.models import ModelError
 
         try:
             return self.ray.get(ref)

@@ -1,7 +1,6 @@
-"""Citizens' voice feedback: decode → transcribe (Whisper) → guard against hallucinations →
-review queue in the workspace database → review from the terminal or a web page → CSV export.
+"""Citizens' voice feedback as a review queue: collect and store the recordings, transcribe
+them (through `broadcast.transcription`), keep them in the workspace database, review, export.
 
-Modules, one job each: `audio` (decode, hash, store), `model` (the packaged Whisper weights and
-other model sources), `convert` (CTranslate2 → openai-whisper checkpoint), `transcribe`
-(backends and the per-file pipeline), `guard` (hallucination filter), `queue` (the review
-queue API a web page builds on), `export` (CSV), `cli` (the commands)."""
+Modules, one job each: `audio` (collect, hash, store the originals), `queue` (the review queue
+API the command line and the web page build on), `models` (its records and errors), `export`
+(CSV), `redact` (personal numbers masked in exports)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from broadcast.feedback.models import Segment
+from broadcast.transcription.models import Segment
 
 # Both must hold: Whisper thought there was no speech, and was unsure of the words it produced.
 NO_SPEECH_PROB = 0.6

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from broadcast.feedback import audio as audio_mod
-from broadcast.feedback.guard import apply_guard, transcript_text
-from broadcast.feedback.whisper import ResolvedModel, cache_root, resolve_model
-from broadcast.feedback.models import ModelError, Segment, Transcript
+from broadcast.transcription.guard import apply_guard, transcript_text
+from broadcast.transcription.whisper import ResolvedModel, cache_root, resolve_model
+from broadcast.transcription.models import ModelError, Segment, Transcript
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 DEFAULT_BACKEND = "faster-whisper"
@@ -143,7 +143,7 @@ class OpenAIWhisperBackend:
     name = "openai-whisper"
 
     def __init__(self, model: ResolvedModel, cpu_threads: int | None = None, device: str = "cpu") -> None:
-        from broadcast.feedback.convert import load_openai_whisper
+        from broadcast.transcription.convert import load_openai_whisper
 
         self.model_info = model
         self.device = device

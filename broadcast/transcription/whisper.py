@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from broadcast.feedback.models import ModelError
+from broadcast.transcription.models import ModelError
 
 # DESIGN.md: part1 + part2 joined. One fact, one place.
 PACKAGED_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.feedback.models import ModelError
+from broadcast.transcription.models import ModelError
 
 # Order of include/ctranslate2/types.h DataType; bfloat16 has no numpy type and is widened by hand.
 _CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}

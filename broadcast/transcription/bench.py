@@ -46,7 +46,7 @@ def synthesise(folder: Path) -> list[dict]:
 def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> dict:
     """Runs inside the subprocess: load, warm up, transcribe every clip, report."""
     from broadcast.feedback.audio import decode
-    from broadcast.feedback.transcribe import TranscribeOptions, load_backend, transcribe_file
+    from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
     started = time.perf_counter()
     engine = load_backend(backend, None, compute_type, threads, "cpu")   # a CPU benchmark
@@ -70,7 +70,7 @@ def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> 
 def cer_parts(reference: str, hypothesis: str) -> tuple[int, int]:
     from rapidfuzz.distance import Levenshtein
 
-    from broadcast.feedback.guard import normalise
+    from broadcast.transcription.guard import normalise
 
     ref = normalise(reference)
     return Levenshtein.distance(ref, normalise(hypothesis)), len(ref)
@@ -90,7 +90,7 @@ def run(out: Path, threads: int) -> dict:
                   "runs": []}
         for backend, compute_type in RUNS:
             print(f"running {backend} ({compute_type}) …", file=sys.stderr)
-            proc = subprocess.run([sys.executable, "-m", "broadcast.feedback.bench", "--worker", backend,
+            proc = subprocess.run([sys.executable, "-m", "broadcast.transcription.bench", "--worker", backend,
                                    "--compute-type", compute_type, "--clips", str(spec), "--threads", str(threads)],
                                   capture_output=True, text=True)
             if proc.returncode != 0:
@@ -130,7 +130,7 @@ def summary(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from broadcast.feedback.transcribe import default_threads
+    from broadcast.transcription.transcribe import default_threads
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("bench-results/transcribe.json"), help="JSON output file")
