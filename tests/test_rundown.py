@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from broadcast.core.display import format_duration
 from broadcast.produce.rundown import (
     RundownEntry,
-    format_duration,
     play_order_key,
     write_playlist,
     write_rundown,

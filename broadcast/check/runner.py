@@ -32,6 +32,7 @@ from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE, WHISPER_LANGUAGES, language_name
+from broadcast.media.levels import CLIP_LEVEL, SILENCE_DBFS
 from broadcast.produce.checkmarks import CHECK_FORMAT, CHECK_NAME, FLAGS, RUNDOWN_STATUS, rundown_statuses
 from broadcast.produce.manifest import ManifestError
 from broadcast.produce.manifest import read_manifest as _read_manifest
@@ -41,8 +42,6 @@ CHECKED_PROFILE = "loudspeaker"
 # Signal analysis: 20 ms frames; a frame quieter than this (RMS) is silence. Mastered speech sits
 # around -14 LUFS, its pauses far below -50 dBFS.
 FRAME_SECONDS = 0.02
-SILENCE_DBFS = -50.0
-CLIP_LEVEL = 0.999
 WHISPER_RATE = 16000
 # Whisper language codes where ours differ.
 WHISPER_CODE = {"cmn": "zh"}

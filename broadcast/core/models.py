@@ -12,6 +12,9 @@ CHANNELS = ("loudspeaker", "zalo", "cap")
 # Readings per slot when the announcement does not say (emergencies get at least 3).
 DEFAULT_REPEAT = {"normal": 2, "priority": 2, "emergency": 3}
 MIN_EMERGENCY_READINGS = 3
+# CAP 1.2 <category> values (OASIS CAP 1.2, 3.2.2).
+CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
+                  "Transport", "Infra", "CBRNE", "Other")
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,12 @@ import yaml
 from broadcast.core.config import ID_RE, Config
 from broadcast.core.errors import InvalidAnnouncement, Problem
 from broadcast.core.languages import LANGUAGES, SOURCE_LANGUAGE
-from broadcast.core.models import CHANNELS, DEFAULT_REPEAT, PRIORITIES, Announcement
+from broadcast.core.models import CAP_CATEGORIES, CHANNELS, DEFAULT_REPEAT, PRIORITIES, Announcement
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FRONT_MATTER_BYTES = 16 * 1024
 MAX_ID_LENGTH = 80
 MAX_SCHEDULE_DAYS = 366
-CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
-                  "Transport", "Infra", "CBRNE", "Other")
 
 KNOWN_FIELDS = ("id", "title", "priority", "areas", "languages", "channels", "schedule",
                 "repeat", "expires", "category")

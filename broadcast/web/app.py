@@ -32,7 +32,7 @@ from broadcast.feedback import queue
 from broadcast.feedback.export import csv_text
 from broadcast.feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
 from broadcast.core.pg import connect_queue
-from broadcast.produce.rundown import format_duration
+from broadcast.core.display import format_duration
 from broadcast.web.auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Auth, Session, csrf_ok
 from broadcast.web.labels import LABELS, LANGUAGES
 
