@@ -9,7 +9,7 @@ import pytest
 
 from broadcast.core import audit, db
 from broadcast.feedback import queue
-from broadcast.feedback.export import BOM, ID_MASK, PHONE_MASK, csv_text, redact
+from broadcast.feedback.export import BOM, CCCD_MASK, CMND_MASK, PHONE_MASK, csv_text, redact
 from broadcast.feedback.models import ItemNotFound, QueueError, Segment, Transcript, VersionConflict
 from pgserver import pg_server  # noqa: F401  (a fixture)
 
@@ -169,7 +169,7 @@ def test_tag_resolve_dismiss_are_audited(conn):
     ("Gọi cho tôi số 0912 345 678 nhé", f"Gọi cho tôi số {PHONE_MASK} nhé"),
     ("SĐT +84 912.345.678.", f"SĐT {PHONE_MASK}."),
     ("số máy bàn 024 3825 1234", f"số máy bàn {PHONE_MASK}"),
-    ("CCCD 001099012345, CMND 123456789", f"CCCD {ID_MASK}, CMND {ID_MASK}"),
+    ("CCCD 001099012345, CMND 123456789", f"CCCD {CCCD_MASK}, CMND {CMND_MASK}"),
     ("số của tôi là không chín một hai ba bốn năm sáu bảy tám", f"số của tôi là {PHONE_MASK}"),
     ("năm 2025 có 1.500.000 đồng hỗ trợ cho 3 hộ ngày 15/12", "năm 2025 có 1.500.000 đồng hỗ trợ cho 3 hộ ngày 15/12"),
 ])
@@ -183,7 +183,7 @@ def test_csv_has_bom_columns_and_redaction(conn):
     assert out.startswith(BOM)
     rows = list(csv.DictReader(io.StringIO(out[1:])))
     assert rows[0]["source_name"] == "a.m4a"
-    assert rows[0]["transcript"] == f"Nhà tôi mất điện, gọi {PHONE_MASK}, CCCD {ID_MASK}"
+    assert rows[0]["transcript"] == f"Nhà tôi mất điện, gọi {PHONE_MASK}, CCCD {CCCD_MASK}"
     plain = list(csv.DictReader(io.StringIO(csv_text(queue.iter_all(conn))[1:])))
     assert "0912345678" in plain[0]["transcript"]
     assert "\r\n" in out

@@ -1,40 +1,34 @@
-"""CSV export of the review queue, and redaction of personal numbers in transcripts.
+"""CSV export of the review queue, optionally with personal numbers masked (see `redact`).
 
 The CSV is UTF-8 with a byte-order mark and CRLF line ends: Excel on Windows then opens
-Vietnamese text correctly instead of as mojibake."""
+Vietnamese text correctly instead of as mojibake. It is opened in a spreadsheet, so no cell
+may start like a formula (`spreadsheet_safe`): transcripts, notes and file names come from
+citizens."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 
 from broadcast.feedback.models import FeedbackItem
+from broadcast.feedback.redact import CCCD_MASK, CMND_MASK, ID_MASK, NUMBER_MASK, PHONE_MASK, redact
+
+__all__ = ["BOM", "CCCD_MASK", "CMND_MASK", "COLUMNS", "ID_MASK", "NUMBER_MASK", "PHONE_MASK",
+           "csv_text", "redact", "row", "spreadsheet_safe", "write_csv"]
 
 BOM = "\ufeff"
 COLUMNS = ("id", "received_at", "source_name", "duration_s", "language", "status", "area", "announcement_id",
            "tags", "transcript", "corrected_transcript", "reviewer", "note", "updated_at", "sha256")
-PHONE_MASK = "[số điện thoại đã ẩn]"
-ID_MASK = "[số giấy tờ đã ẩn]"
-
-# Vietnamese phone numbers: 0 or +84/84, then 8–10 more digits, possibly grouped by spaces,
-# dots or dashes ("0912 345 678", "+84 912.345.678", "024 3825 1234").
-PHONE_RE = re.compile(r"(?<![\d+])(?:\+84|84|0)(?:[ .\-]?\d){8,10}(?![\d])")
-# Citizen ID (CCCD, 12 digits) and the old identity card (CMND, 9 digits), written in one run.
-ID_RE = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
-# A number read out as words ("không chín một hai …"): eight or more digit words in a row.
-_DIGIT_WORDS = r"(?:không|một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|linh|lẻ)"
-SPOKEN_NUMBER_RE = re.compile(rf"(?<!\w){_DIGIT_WORDS}(?:[ ,.\-]+{_DIGIT_WORDS}){{7,}}(?!\w)", re.IGNORECASE)
+# Cells a spreadsheet would read as a formula (OWASP "CSV injection"): "=HYPERLINK(…)" in a
+# transcript or in a file name the citizen chose would run when a clerk opens the file.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def redact(text: str | None) -> str | None:
-    """Mask phone numbers and ID numbers (CCCD, CMND), in digits or read out as words."""
-    if not text:
-        return text
-    text = PHONE_RE.sub(PHONE_MASK, text)
-    text = ID_RE.sub(ID_MASK, text)
-    return SPOKEN_NUMBER_RE.sub(PHONE_MASK, text)
+def spreadsheet_safe(value: str) -> str:
+    """The cell as text a spreadsheet shows but never evaluates: a leading "'" before a
+    formula-starting character."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def row(item: FeedbackItem, *, redacted: bool = False) -> dict[str, str]:
@@ -60,13 +54,13 @@ def row(item: FeedbackItem, *, redacted: bool = False) -> dict[str, str]:
 
 def write_csv(items: Iterable[FeedbackItem], out: io.TextIOBase, *, redacted: bool = False) -> int:
     """Write the BOM, a header and one row per item to a text stream opened with newline='';
-    returns the number of items."""
+    returns the number of items. Every cell goes through `spreadsheet_safe`."""
     out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for item in items:
-        writer.writerow(row(item, redacted=redacted))
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row(item, redacted=redacted).items()})
         n += 1
     return n
 
