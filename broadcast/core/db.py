@@ -162,3 +162,58 @@ FEEDBACK_QUEUE = """
 @migration
 def m002_feedback_queue(conn: sqlite3.Connection) -> None:
     run_script(conn, in_dialect(FEEDBACK_QUEUE, SQLITE_WORDS))
+
+
+# What went on air (broadcast/playout/asrun.py). Append-only and hash-chained like the audit
+# log: one row per attempt to air an item, and for an item that starts playing two rows, a
+# 'started' row and its closing row (aired / interrupted / failed) with the same `attempt`, so
+# a player killed mid-item leaves a 'started' row that the next start closes as interrupted.
+# Times are the commune's local time with its offset (planned_at, started_at, ended_at); `at`
+# is when the row was written (UTC). `output` is shown without any password.
+AS_RUN_LOG = """
+        CREATE TABLE as_run_log (
+            seq $ID,
+            at TEXT NOT NULL,
+            attempt TEXT NOT NULL,
+            result TEXT NOT NULL
+                CHECK (result IN ('started', 'aired', 'refused', 'interrupted', 'failed')),
+            reason TEXT,
+            day TEXT NOT NULL,
+            area TEXT NOT NULL,
+            slot TEXT,
+            planned_at TEXT,
+            started_at TEXT,
+            ended_at TEXT,
+            aired_seconds $FLOAT,
+            file_seconds $FLOAT,
+            file TEXT,
+            sha256 TEXT,
+            announcement TEXT,
+            language TEXT,
+            priority TEXT,
+            approved_text_sha256 TEXT,
+            approval_sha256 TEXT,
+            approved_by TEXT,
+            approved_at TEXT,
+            output TEXT NOT NULL,
+            output_key TEXT NOT NULL,
+            started_by TEXT NOT NULL CHECK (started_by IN ('schedule', 'operator', 'emergency')),
+            operator TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            entry_hash TEXT NOT NULL
+        );
+        CREATE INDEX as_run_log_day ON as_run_log(day, area, slot);
+        CREATE INDEX as_run_log_attempt ON as_run_log(attempt);
+        CREATE INDEX as_run_log_announcement ON as_run_log(announcement, area);
+        """
+
+
+@migration
+def m003_as_run_log(conn: sqlite3.Connection) -> None:
+    run_script(conn, in_dialect(AS_RUN_LOG, SQLITE_WORDS) + """
+        CREATE TRIGGER as_run_log_no_update BEFORE UPDATE ON as_run_log
+        BEGIN SELECT RAISE(ABORT, 'as_run_log is append-only'); END;
+        CREATE TRIGGER as_run_log_no_delete BEFORE DELETE ON as_run_log
+        BEGIN SELECT RAISE(ABORT, 'as_run_log is append-only'); END;
+        """)

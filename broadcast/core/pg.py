@@ -42,6 +42,16 @@ PG_MIGRATIONS: dict[str, str] = {
             FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
         """,
     "m002_feedback_queue": db.in_dialect(db.FEEDBACK_QUEUE, PG_WORDS),
+    # The as-run log lives in the workspace's SQLite file with the approvals it cites; the
+    # table is made here too so both databases keep one schema history.
+    "m003_as_run_log": db.in_dialect(db.AS_RUN_LOG, PG_WORDS) + """
+        CREATE FUNCTION as_run_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'as_run_log is append-only'; END $$;
+        CREATE TRIGGER as_run_log_no_update BEFORE UPDATE ON as_run_log
+            FOR EACH ROW EXECUTE FUNCTION as_run_log_append_only();
+        CREATE TRIGGER as_run_log_no_delete BEFORE DELETE ON as_run_log
+            FOR EACH ROW EXECUTE FUNCTION as_run_log_append_only();
+        """,
 }
 
 
