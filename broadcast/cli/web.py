@@ -8,6 +8,7 @@ import threading
 
 import click
 
+from broadcast.cli.review import _default_reviewer
 from broadcast.core.config import load_workspace
 from broadcast.web.auth import Auth, hash_password, is_loopback, password_setting
 
@@ -88,8 +89,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
         _say(f'password_hash = "{hash_password(password)}"')
         return
 
-    from broadcast.cli.review import _default_reviewer
-
     ws = ctx.obj.get("workspace") if ctx.obj else None
     if ws is None:
         ws = load_workspace(ctx.obj.get("workspace_arg") if ctx.obj else None)
@@ -107,6 +106,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise click.UsageError("[review] port in broadcast.toml must be a number from 0 to 65535")
 
+    # Starlette, Jinja2 and uvicorn load only for `serve`, not for every other command (~0.3 s).
     import uvicorn
 
     from broadcast.web.app import create_app

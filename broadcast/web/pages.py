@@ -1,0 +1,183 @@
+"""The queue and one item: `/` (counts, filters, newest first, 25 a page) and `/items/{id}`
+(recording, machine transcript whose segments seek the player, the editable correction, tags,
+status, note, the linked announcement's text). Saving is conditional on the version the
+reviewer read: a stale form gets the conflict page with their text still in it."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from broadcast.feedback import queue
+from broadcast.feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
+from broadcast.intake.announcements import load_announcements
+from broadcast.web.auth import Session, csrf_ok
+from broadcast.web.media import recording_path
+from broadcast.web.site import (
+    area_names,
+    connect,
+    login_redirect,
+    not_found,
+    queue_filters,
+    refused,
+    render,
+    session_of,
+    site_of,
+)
+
+PAGE_SIZE = 25
+ACTIONS = {"save": None, "resolve": "resolved", "dismiss": "dismissed"}
+FORM_FIELDS = ("corrected_transcript", "note", "tags", "status", "reviewer")
+
+
+def queue_page(request: Request) -> Response:
+    if session_of(request) is None:
+        return login_redirect(request)
+    filters = queue_filters(request)
+    try:
+        page_no = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    conn = connect(request)
+    try:
+        page = queue.list_items(conn, **filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
+                                newest_first=True)
+        counts, facets = queue.counts(conn), queue.facets(conn)
+    finally:
+        conn.close()
+    active = {k: v for k, v in filters.items() if v}
+    pages = max(1, math.ceil(page.total / PAGE_SIZE))
+
+    def url(**changes) -> str:
+        params = {**active, **changes}
+        return "/?" + urlencode({k: v for k, v in params.items() if v})
+
+    areas = sorted(set(site_of(request).ws.config.areas) | set(facets["areas"]))
+    return render(request, "queue.html", {
+        "page": page, "page_no": page_no, "pages": pages, "filters": filters, "active": active,
+        "counts": counts, "total_all": sum(counts.values()), "facets": facets, "areas": areas,
+        "area_names": area_names(request),
+        "prev_url": url(page=page_no - 1) if page_no > 1 else None,
+        "next_url": url(page=page_no + 1) if page_no < pages else None,
+        "status_url": lambda s: url(status=s, page=None), "export_params": active,
+    })
+
+
+def linked_announcement(request: Request, item: FeedbackItem):
+    """The announcement the item answers, read from the announcements folder; None if absent."""
+    ws = site_of(request).ws
+    if not item.announcement_id or not ws.announcements_dir.is_dir():
+        return None
+    good, _ = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
+    return next((a for a in good if a.id == item.announcement_id), None)
+
+
+def item_context(request: Request, item: FeedbackItem, session: Session, form: dict | None = None) -> dict:
+    values = form or {
+        "corrected_transcript": item.best_transcript, "note": item.note or "",
+        "tags": ", ".join(item.tags), "status": item.status,
+        "reviewer": session.reviewer or item.reviewer or "",
+    }
+    return {"item": item, "form": values, "version": item.version,
+            "has_audio": recording_path(site_of(request).ws, item) is not None,
+            "announcement": linked_announcement(request, item), "csrf": session.csrf,
+            "area_names": area_names(request)}
+
+
+def item_page(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return login_redirect(request)
+    conn = connect(request)
+    try:
+        item = queue.get_item(conn, request.path_params["item_id"])
+    except ItemNotFound:
+        return not_found(request)
+    finally:
+        conn.close()
+    return render(request, "item.html", {**item_context(request, item, session),
+                                         "saved": request.query_params.get("saved") == "1"})
+
+
+def _current(request: Request, item_id: int) -> FeedbackItem:
+    conn = connect(request)
+    try:
+        return queue.get_item(conn, item_id)
+    finally:
+        conn.close()
+
+
+def _save(request: Request, item_id: int, version: int, action: str, values: dict, reviewer: str) -> FeedbackItem:
+    """Apply the form to the item read at `version` (only what differs); VersionConflict if stale."""
+    conn = connect(request)
+    try:
+        current = queue.get_item(conn, item_id)
+        if current.version != version:
+            raise VersionConflict(f"feedback item #{item_id} changed")
+        changes: dict = {}
+        status = ACTIONS[action] or values["status"] or current.status
+        if status != current.status:
+            changes["status"] = status
+        text = values["corrected_transcript"]
+        if text != current.best_transcript:
+            changes["corrected_transcript"] = text if text.strip() else None
+        note = values["note"].strip() or None
+        if note != current.note:
+            changes["note"] = note
+        wanted = [t.strip() for t in values["tags"].split(",") if t.strip()]
+        add = [t for t in wanted if t not in current.tags]
+        remove = [t for t in current.tags if t not in wanted]
+        if not changes and not add and not remove:
+            return current
+        return queue.update_item(conn, item_id, version, actor=reviewer, add_tags=add, remove_tags=remove,
+                                 reviewer=reviewer, **changes)
+    finally:
+        conn.close()
+
+
+async def save_item(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return refused(request)
+    form = await request.form()
+    if not csrf_ok(session.csrf, form.get("csrf")):
+        return refused(request)
+    item_id = request.path_params["item_id"]
+    values = {k: str(form.get(k) or "").replace("\r\n", "\n") for k in FORM_FIELDS}
+    action = str(form.get("action") or "save")
+    try:
+        version = int(str(form.get("version")))
+    except ValueError:
+        return refused(request, 400)
+    if action not in ACTIONS or (values["status"] and values["status"] not in STATUSES):
+        return refused(request, 400)
+    reviewer = values["reviewer"].strip()[:80] or session.reviewer
+    try:
+        await run_in_threadpool(_save, request, item_id, version, action, values, reviewer)
+    except ItemNotFound:
+        return not_found(request)
+    except VersionConflict:
+        current = _current(request, item_id)
+        # Their text stays in the form; the hidden version becomes the stored one, so saving
+        # again is a deliberate overwrite of what they have now seen.
+        return render(request, "item.html", {**item_context(request, current, session, values),
+                                             "conflict": {"yours": version, "now": current.version,
+                                                          "who": current.reviewer or "?"}}, 409)
+    except QueueError as exc:
+        ctx = item_context(request, _current(request, item_id), session, values)
+        ctx["version"] = version
+        return render(request, "item.html", {**ctx, "error": str(exc)}, 400)
+    session.reviewer = reviewer
+    return RedirectResponse(f"/items/{item_id}?saved=1", status_code=303)
+
+
+ROUTES = [
+    Route("/", queue_page),
+    Route("/items/{item_id:int}", item_page, methods=["GET"]),
+    Route("/items/{item_id:int}", save_item, methods=["POST"]),
+]
