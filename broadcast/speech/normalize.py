@@ -1,114 +1,36 @@
-"""Vietnamese text normalisation for speech: digits, dates, times, phone numbers, units and
-abbreviations become the words a reader would say.
+"""Vietnamese text normalisation for speech: digits, dates, times, phone numbers, units, web
+addresses, legal-document codes and abbreviations become the words a reader would say.
 
-Pure functions over strings (compiled regexes and tables only): safe in threads and in parallel
-processes, no files written. The order of the passes matters and is spelled out in
-`normalize_vi`: the more specific patterns (dates, phone numbers, times) run before the
-generic number reader would split them apart."""
+Pure functions over strings (compiled regexes, and the tables in `normalize_tables`): safe in
+threads and in parallel processes, no files written. Any text gives words and no digit. The
+order of the passes matters and is spelled out in `normalize_vi`: the more specific patterns
+(addresses, document codes, dates, phone numbers, times) run before the generic number reader
+would split them apart.
+
+Reading choices: a slash between numbers is "trên" in an address ("số 12/3 đường ..."), "phần"
+in a fraction ("1/2 số hộ", "khoảng 2/3"), "trên" before what is counted ("5/10 xã") and a date
+when bare ("2/9"); before a year it is "năm" in document codes ("48/2010/QH12") and after
+"Quý"/"Đợt" ("Quý I/2026"). A document code drops its kind when the text has just named it
+("Nghị định số 15/2020/NĐ-CP": "... chính phủ"). Service numbers and hotlines are read digit by
+digit after a dial word, and 1900/1800 numbers always; a plain "1022 hộ" is a count. Web and
+e-mail addresses read "chấm", "a còng", "gạch chéo", without the "https://"."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-# Thousand groups; past "tỷ" Vietnamese stacks the names ("nghìn tỷ").
-GROUP_NAMES = ("", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ")
-MONTHS = {4: "tư"}  # "tháng tư", never "tháng bốn"; other months read as cardinals
-
-# Whole-word abbreviations in administrative announcements. Keys are matched case-sensitively;
-# longer keys first so "PCCC&CNCH" wins over "PCCC".
-ABBREVIATIONS: dict[str, str] = {
-    "UBND": "ủy ban nhân dân",
-    "HĐND": "hội đồng nhân dân",
-    "UBMTTQ": "ủy ban mặt trận tổ quốc",
-    "MTTQVN": "mặt trận tổ quốc Việt Nam",
-    "MTTQ": "mặt trận tổ quốc",
-    "THPT": "trung học phổ thông",
-    "THCS": "trung học cơ sở",
-    "CCCD": "căn cước công dân",
-    "CMND": "chứng minh nhân dân",
-    "VNeID": "vê en e ai đi",
-    "BHYT": "bảo hiểm y tế",
-    "BHXH": "bảo hiểm xã hội",
-    "CSGT": "cảnh sát giao thông",
-    "PCCC&CNCH": "phòng cháy chữa cháy và cứu nạn cứu hộ",
-    "PCCC": "phòng cháy chữa cháy",
-    "CNCH": "cứu nạn cứu hộ",
-    "PCTT&TKCN": "phòng chống thiên tai và tìm kiếm cứu nạn",
-    "PCTT": "phòng chống thiên tai",
-    "TKCN": "tìm kiếm cứu nạn",
-    "CAND": "công an nhân dân",
-    "QĐND": "quân đội nhân dân",
-    "TTYT": "trung tâm y tế",
-    "HTX": "hợp tác xã",
-    "KT-XH": "kinh tế xã hội",
-    "ĐTN": "đoàn thanh niên",
-    "TNCS": "thanh niên cộng sản",
-    "HLHPN": "hội liên hiệp phụ nữ",
-    "HND": "hội nông dân",
-    "HCCB": "hội cựu chiến binh",
-    "NCT": "người cao tuổi",
-    "CLB": "câu lạc bộ",
-    "BCH": "ban chấp hành",
-    "BCĐ": "ban chỉ đạo",
-    "BQL": "ban quản lý",
-    "KDC": "khu dân cư",
-    "ATTP": "an toàn thực phẩm",
-    "ATGT": "an toàn giao thông",
-    "GPLX": "giấy phép lái xe",
-    "SĐT": "số điện thoại",
-    "ĐT": "điện thoại",
-    "NĐ-CP": "nghị định chính phủ",
-    "TT-BTTTT": "thông tư bộ thông tin và truyền thông",
-    "QĐ-UBND": "quyết định ủy ban nhân dân",
-    "QĐ": "quyết định",
-    "TW": "trung ương",
-    "TƯ": "trung ương",
-    "TP.": "thành phố",
-    "Tp.": "thành phố",
-    "TT.": "thị trấn",
-    "v.v.": "vân vân",
-    "COVID": "cô vít",
-    "Covid": "cô vít",
-    "Zalo": "da lô",
-    "OTP": "ô tê pê",
-    "SMS": "ét em ét",
-}
-
-# Units, read only right after a number ("38,5 độ C", "5 ha", "50.000đ").
-UNITS: dict[str, str] = {
-    "km/h": "ki lô mét trên giờ",
-    "km²": "ki lô mét vuông", "km2": "ki lô mét vuông",
-    "m²": "mét vuông", "m2": "mét vuông",
-    "m³": "mét khối", "m3": "mét khối",
-    "km": "ki lô mét", "cm": "xen ti mét", "mm": "mi li mét", "m": "mét",
-    "kg": "ki lô gam", "g": "gam", "ha": "héc ta", "ml": "mi li lít", "l": "lít",
-    "kWh": "ki lô oát giờ", "kW": "ki lô oát", "MW": "mê ga oát",
-    "°C": "độ xê", "độ C": "độ xê", "oC": "độ xê",
-    "VNĐ": "đồng", "VND": "đồng", "đ": "đồng",
-    "%": "phần trăm",
-}
-
-# Vietnamese names of Latin letters, for spelling unknown all-capital abbreviations.
-LETTERS = {
-    "A": "a", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e", "F": "ép", "G": "giê",
-    "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "e lờ", "M": "em mờ", "N": "en nờ",
-    "O": "o", "P": "pê", "Q": "quy", "R": "e rờ", "S": "ét xì", "T": "tê", "U": "u",
-    "V": "vê", "W": "vê kép", "X": "ích xì", "Y": "i dài", "Z": "dét",
-}
-
-ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-# Words after which a Roman numeral is a number ("Quý IV", "Đại hội XIII", "lần thứ II").
-ROMAN_CONTEXT = r"(?:[Qq]uý|[Kk]hóa|[Kk]hoá|[Tt]hế kỷ|[Đđ]ại hội|[Kk]ỳ họp|[Nn]hiệm kỳ|[Cc]hương|[Pp]hần|[Mm]ục|[Tt]hứ|[Gg]iai đoạn|[Ll]oại|[Hh]ạng|[Cc]ấp|[Đđ]ợt|[Kk]hu vực|[Vv]ùng)"
-
-# Words after which a short number is something to dial, read digit by digit.
-DIAL_CONTEXT = r"(?:[Gg]ọi(?: ngay)?(?: số| tới số| đến số| đến| tới)?|[Ss]ố(?: điện thoại)?|[Tt]ổng đài|[Đđ]ường dây nóng|[Hh]otline|điện thoại)"
+from .normalize_tables import (
+    ABBREVIATIONS, ADDRESS_WORDS, AGENCIES, COUNT_WORDS, DATE_WORDS, DIAL_CONTEXT, DIGITS, DOC_TYPES,
+    FRACTION_AFTER_WORDS, FRACTION_BEFORE_WORDS, GROUP_NAMES, HOTLINE_CONTEXT, LETTERS, MONTHS,
+    PLACE_ABBREVIATIONS, ROMAN, ROMAN_CONTEXT, SPELLING, SYLLABLE, TERM_AGENCIES, UNITS, WEB_SYMBOLS,
+    WEB_TLDS, WEB_WORDS,
+)
 
 
 def read_digits(digits: str) -> str:
     """'0215' → 'không hai một năm'."""
-    return " ".join(DIGITS[int(d)] for d in digits if d.isdigit())
+    return " ".join(DIGITS[int(d)] for d in digits if d.isdecimal())
 
 
 def _read_group(n: int, full: bool) -> str:
@@ -186,6 +108,11 @@ def read_roman(numeral: str) -> int | None:
     return total if 0 < total < 200 else None
 
 
+def read_fraction(numerator: int, denominator: int) -> str:
+    """2/3 → 'hai phần ba'; a quarter is 'phần tư'."""
+    return f"{read_number(numerator)} phần {read_month(denominator)}"
+
+
 def read_ordinal(n: int) -> str:
     """After 'thứ': 1 → 'nhất', 4 → 'tư', otherwise the cardinal."""
     return {1: "nhất", 4: "tư"}.get(n, read_number(n))
@@ -193,22 +120,37 @@ def read_ordinal(n: int) -> str:
 
 # --- passes -------------------------------------------------------------------------------
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
+_HOST_ANY = rf"(?:{_LABEL}\.)+[A-Za-z]{{2,}}"
+_EMAIL = re.compile(rf"(?<![\w.@+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@({_HOST_ANY})(?![\w@-]|\.[A-Za-z0-9])")
+_URL = re.compile(rf"(?<![\w.@/-])(?:(?:https?|ftp)://({_LABEL}(?:\.{_LABEL})*)|((?:www\.)?(?:{_LABEL}\.)+"
+                  rf"(?i:{WEB_TLDS})|www\.{_HOST_ANY}))((?::\d{{1,5}})?(?:/[^\s]*)?)(?![\w-])")
+_SYLLABLE = re.compile(SYLLABLE)
+_PLATE = re.compile(r"(?<![\w.,/-])(\d{2})([A-ZĐ]{1,2}\d?)\s?[-–]\s?(\d{3}\.\d{2}|\d{4,5})(?![\w]|[.,]\d)")
 _DOC_NUMBER = re.compile(r"(?<![\w/])(\d+)/(\d{4})/([A-ZĐ][\wĐđ]*(?:-[\wĐđ]+)*)")
-_DOC_SHORT = re.compile(r"(?<![\w/])(\d+)/([A-ZĐ]{2,}(?:-[A-ZĐ0-9]+)*)(?![\w])")
+_DOC_SHORT = re.compile(r"(?<![\w/])(\d+)/([A-ZĐ]{2,}[A-Za-zĐđ]*(?:-[A-Za-zĐđ0-9]+)*)(?![\w])")
+_PLACE = re.compile(r"(?<![\w.])(kp|Kp|KP|tp|Tp|TP|tx|Tx|TX|tt|Tt|TT|p|P|q|Q)\.[ \t]*(?=(\w))")
+_PERIOD_YEAR = re.compile(r"(?<!\w)([Qq]uý|[Đđ]ợt|[Hh]ọc kỳ|[Kk]ỳ)\s+([IVX]+|\d{1,2})/(\d{4})(?![\w/]|[.,]\d)")
+_DAY_RANGE = re.compile(r"(?<![\w/.,])(?:([Nn]gày|[Tt]ừ)\s+)?(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/]|[.,]\d)")
+_DATE_RANGE = re.compile(r"(?<![\w/.,])(\d{1,2}/\d{1,2}(?:/\d{4})?)\s*[-–]\s*(?=\d{1,2}/\d{1,2})")
 _ISO_DATE = re.compile(r"(?<![\w/.-])(\d{4})-(\d{2})-(\d{2})(?![\w/-])")
 _DMY = re.compile(r"(?<![\w/.,])(?:(ngày|mồng|mùng|Ngày|Mồng|Mùng)\s+)?(\d{1,2})([/.-])(\d{1,2})\3(\d{4})(?![\w/])")
 _MY = re.compile(r"(?<![\w/.,])(?:(tháng|Tháng)\s+)?(\d{1,2})/(\d{4})(?![\w/])")
-_DM = re.compile(r"(?<![\w/.,])(ngày|mồng|mùng|Ngày|Mồng|Mùng|đến|từ|và|hôm|hạn|trước|sau)\s+(\d{1,2})/(\d{1,2})(?![\w/])")
+_DM = re.compile(rf"(?<![\w/.,])({DATE_WORDS})\s+(\d{{1,2}})/(\d{{1,2}})(?![\w/])")
 _PHONE = re.compile(r"(?<![\w.,+])(\+84[ .-]?|0)(\d{1,4}(?:[ .-]\d{2,4})*|\d{8,10})(?![\w])")
-_DIAL = re.compile(DIAL_CONTEXT + r"\s+(11[1-5]|1900\d*|1800\d*|18001\d*)(?![\w.,])")
+_DIAL = re.compile(DIAL_CONTEXT + r"\s+(11[1-5]|1022|1900\d*|1800\d*)(?![\w.,/])")
 # "gọi 112 (cứu nạn), 114 (cứu hỏa) hoặc 115 (cấp cứu)": the service numbers after the first
 # are dialled too, though no dial word stands right before them.
 _SERVICE = r"11[1-5](?!\d|[.,]\d)"
 _DIAL_LIST = re.compile(DIAL_CONTEXT + r"\s+" + _SERVICE + r"(?:\s*\([^)\n]*\))?"
                         r"(?:\s*(?:,|hoặc|và)\s*" + _SERVICE + r"(?:\s*\([^)\n]*\))?)+")
+# 1900/1800 numbers with their groups are hotlines wherever they stand ("1900 9068").
+_SERVICE_LINE = re.compile(r"(?<![\w.,])1[89]00(?:(?: |\.(?=\d{4}))\d{3,4}(?: \d{3,4})?|\d{4,6})(?![\w]|[.,]\d)")
+_HOTLINE = re.compile(HOTLINE_CONTEXT + r"(\s*:?\s*)(\d{3,6}(?: \d{3,4}|\.\d{4})*)(?![\w%]|[.,/]\d)")
 _TIME_H = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?(?:[hH](?:\s?([0-5]\d)\s?(?:'|ph\b|p\b)?)?|[gG]\s?([0-5]\d))(?![\w])")
 _TIME_COLON = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\w:])")
 _RANGE = re.compile(r"(?:(?<=\d)|(?<=\d[hH%'])|(?<=giờ)|(?<=phút))\s*[-–—]\s*(?=\d)")
+_WEEKDAY_RANGE = re.compile(r"\b([Tt]hứ\s+\w+)\s*[-–]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)")
 _NEGATIVE = re.compile(r"(?<![\w])[-−](?=\d)")
 _MONTH = re.compile(r"\b([Tt]háng)\s+(\d{1,2})(?!\d|[/.,]\d)")
 _ORDINAL = re.compile(r"\b([Tt]hứ)\s+(\d{1,3})(?!\d|[,.]\d)")
@@ -216,6 +158,11 @@ _ROMAN_NUM = re.compile(r"(" + ROMAN_CONTEXT + r")\s+([IVXLC]+)(?![\w])")
 _THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3}(?:\.\d{3})+)(?:,(\d+))?(?![\w]|[.,]\d)")
 _DECIMAL_COMMA = re.compile(r"(?<![\w.,])(\d+),(\d+)(?![\w]|[.,]\d)")
 _DECIMAL_DOT = re.compile(r"(?<![\w.,])(\d+)\.(\d+)(?![\w]|[.,]\d)")
+_SLASH = re.compile(r"(?<![\w.,/])(\d+)\s*/\s*(\d+)(?![\w/]|[.,]\d)")
+_ADDRESS_BEFORE = re.compile(rf"(?<!\w)(?:{ADDRESS_WORDS})\s*$", re.I)
+_FRACTION_BEFORE = re.compile(rf"(?<!\w)(?:{FRACTION_BEFORE_WORDS})\s+$", re.I)
+_FRACTION_AFTER = re.compile(rf"\s*(?:{FRACTION_AFTER_WORDS}|" + "|".join(map(re.escape, set(UNITS.values()))) + r")(?!\w)")
+_COUNT_AFTER = re.compile(rf"\s*(?:{COUNT_WORDS})(?!\w)")
 _INTEGER = re.compile(r"\d+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _CAPS = re.compile(r"(?<![\w])([A-ZĐ]{2,5})(?![\w])")
@@ -229,27 +176,141 @@ _ABBREVIATION = re.compile(
 _UNIT = re.compile(r"(?<=\d)\s*(" + "|".join(re.escape(k) for k in sorted(UNITS, key=len, reverse=True)) + r")(?![\w²³])")
 
 
-def _abbreviations(text: str) -> str:
-    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+def _syllables(word: str) -> list[str] | None:
+    """'thuvienphapluat' → ['thu', 'vien', 'phap', 'luat']: the split with the fewest syllables,
+    then the fewest that start with a vowel ('ha noi', not 'han oi'); None when there is none."""
+    best: dict[int, tuple[int, int, list[str]]] = {0: (0, 0, [])}
+    for i in range(len(word)):
+        if i in best:
+            count, vowel_starts, pieces = best[i]
+            for j in range(i + 1, min(len(word), i + 7) + 1):
+                piece = word[i:j]
+                cost = (count + 1, vowel_starts + (piece[0] in "aeiouy"), pieces + [piece])
+                if _SYLLABLE.fullmatch(piece) and (j not in best or cost[:2] < best[j][:2]):
+                    best[j] = cost
+    return best[len(word)][2] if len(word) in best else None
+
+
+def _read_web_word(word: str) -> str:
+    """One run of letters in an address: a known word, else Vietnamese syllables, else spelled
+    if short (or vowelless), else left for espeak-ng to read as a word."""
+    low = word.lower()
+    if low in WEB_WORDS:
+        return WEB_WORDS[low]
+    syllables = _syllables(low) if len(low) <= 40 else None
+    if syllables or (len(low) > 4 and any(ch in "aeiouy" for ch in low)):
+        return " ".join(syllables) if syllables else low
+    return " ".join(SPELLING.get(ch, ch) for ch in low)
+
+
+def _read_address(address: str) -> str:
+    words = (read_digits(t) if t.isdecimal() else _read_web_word(t) if t.isalpha() else WEB_SYMBOLS.get(t, "")
+             for t in re.findall(r"[A-Za-z]+|\d+|.", address))
+    return " ".join(w for w in words if w)
+
+
+def _web(text: str) -> str:
+    """E-mail and web addresses: 'chấm', 'a còng', 'gạch chéo'; the scheme ('https://'), a query
+    and a closing slash are not read, as an announcer would not read them."""
+
+    def url(m: re.Match) -> str:
+        path = m.group(3).rstrip(".,;:!?)]}'\"»")
+        tail, path = m.group(3)[len(path):], re.split(r"[?#]", path)[0].rstrip("/")
+        return _read_address((m.group(1) or m.group(2)) + path) + tail
+
+    text = _EMAIL.sub(lambda m: f"{_read_address(m.group(1))} a còng {_read_address(m.group(2))}", text)
+    return _URL.sub(url, text)
+
+
+def _spell(token: str) -> str:
+    return " ".join(DIGITS[int(ch)] if ch.isdecimal() else LETTERS.get(ch.upper(), ch) for ch in token)
+
+
+def _plate(m: re.Match) -> str:
+    """'29B1-234.56' → 'hai chín bê một, hai ba bốn, năm sáu': read as people read plates aloud."""
+    groups = m.group(3).split(".") if len(m.group(3)) != 5 else [m.group(3)[:3], m.group(3)[3:]]
+    return f"{read_digits(m.group(1))} {_spell(m.group(2))}, " + ", ".join(read_digits(g) for g in groups)
+
+
+def _before(m: re.Match) -> str:
+    """The few words before a match, where context words stand (not the whole text: linear time)."""
+    return m.string[max(0, m.start() - 40): m.start()]
+
+
+def _read_agency(part: str) -> str:
+    if part in AGENCIES:
+        return AGENCIES[part]
+    numbered = re.fullmatch(r"(\D+?)(\d+)", part)
+    if numbered and numbered.group(1) in AGENCIES:
+        term = " khóa " if numbered.group(1) in TERM_AGENCIES else " "
+        return AGENCIES[numbered.group(1)] + term + read_number(int(numbered.group(2)))
+    return ABBREVIATIONS.get(part) or DOC_TYPES.get(part) or _spell(part)
+
+
+def _read_doc_code(code: str, before: str) -> str:
+    """'NĐ-CP' → 'nghị định chính phủ', or just 'chính phủ' after 'Nghị định số ...'."""
+    words = []
+    for index, part in enumerate(code.split("-")):
+        if index == 0 and part in DOC_TYPES:
+            name = DOC_TYPES[part]
+            said = rf"(?<!\w)(?:{name}|{re.escape(part)})(?:\s+số)?\s*:?\s*$"
+            if not re.search(said, before, re.I):
+                words.append(name)
+        elif part:
+            words.append(_read_agency(part))
+    return " ".join(words)
+
+
+def _documents(text: str) -> str:
+    """Legal document numbers: '48/2010/QH12' → 'bốn mươi tám năm hai nghìn không trăm mười quốc
+    hội khóa mười hai'; the slash before the year reads 'năm', as officials say it."""
+
+    def full(m: re.Match) -> str:
+        code = _read_doc_code(m.group(3), _before(m))
+        return f"{read_integer_text(m.group(1))} năm {read_number(int(m.group(2)))} {code}".rstrip()
+
+    def short(m: re.Match) -> str:
+        return f"{read_integer_text(m.group(1))} {_read_doc_code(m.group(2), _before(m))}".rstrip()
+
+    return _DOC_SHORT.sub(short, _DOC_NUMBER.sub(full, text))
+
+
+def _places(text: str) -> str:
+    def place(m: re.Match) -> str:
+        key, following = m.group(1).lower(), m.group(2)
+        if key in ("p", "q", "tt") and not (following.isdigit() or following.isupper()):
+            return m.group(0)
+        return PLACE_ABBREVIATIONS[key] + " "
+
+    return _PLACE.sub(place, text)
+
+
+def _period(m: re.Match) -> str:
+    """'Quý I/2026' → 'Quý một năm hai nghìn không trăm hai mươi sáu' (not a month and year)."""
+    value = int(m.group(2)) if m.group(2).isdecimal() else read_roman(m.group(2))
+    return f"{m.group(1)} {read_number(value)} năm {read_number(int(m.group(3)))}" if value else m.group(0)
 
 
 def _date_words(day: int, month: int, year: int | None, prefix: str | None) -> str | None:
     if not (1 <= day <= 31 and 1 <= month <= 12):
         return None
-    lead = prefix or "ngày"
-    out = f"{lead} {read_number(day)} tháng {read_month(month)}"
-    if year is not None:
-        out += f" năm {read_number(year)}"
-    return out
+    year_words = "" if year is None else f" năm {read_number(year)}"
+    return f"{prefix or 'ngày'} {read_number(day)} tháng {read_month(month)}{year_words}"
 
 
 def _dates(text: str) -> str:
+    def day_range(m: re.Match) -> str:
+        word, first, last, month = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
+        lead = "ngày" if word is None else word if word.lower() == "ngày" else f"{word} ngày"
+        year = int(m.group(5)) if m.group(5) else None
+        spoken = _date_words(last, month, year, f"{lead} {read_number(first)} đến") if 0 < first < last else None
+        return spoken or m.group(0)
+
     def iso(m: re.Match) -> str:
         return _date_words(int(m.group(3)), int(m.group(2)), int(m.group(1)), None) or m.group(0)
 
     def dmy(m: re.Match) -> str:
-        words = _date_words(int(m.group(2)), int(m.group(4)), int(m.group(5)), m.group(1))
-        return words or m.group(0)
+        return _date_words(int(m.group(2)), int(m.group(4)), int(m.group(5)), m.group(1)) or m.group(0)
 
     def my(m: re.Match) -> str:
         month, year = int(m.group(2)), int(m.group(3))
@@ -257,6 +318,8 @@ def _dates(text: str) -> str:
             return m.group(0)
         return f"{m.group(1) or 'tháng'} {read_month(month)} năm {read_number(year)}"
 
+    text = _DAY_RANGE.sub(day_range, text)
+    text = _DATE_RANGE.sub(r"\1 đến ", text)
     text = _ISO_DATE.sub(iso, text)
     text = _DMY.sub(dmy, text)
     return _MY.sub(my, text)
@@ -271,9 +334,19 @@ def _day_month(text: str) -> str:
     return _DM.sub(dm, text)
 
 
+def _read_groups(number: str) -> str:
+    """A service number, digit by digit, a pause between the groups as written."""
+    groups = re.split(r"[ .]", number)
+    if len(groups) == 1 and len(number) >= 8:
+        groups = [number[:4], number[4:]]
+    return ", ".join(read_digits(g) for g in groups)
+
+
 def _phones(text: str) -> str:
     """Numbers starting 0 or +84 with 9–11 digits are phone numbers, read digit by digit with a
-    short pause between the groups as written. A longer run keeps its tail for the number reader."""
+    short pause between the groups as written. A longer run keeps its tail for the number reader.
+    Service numbers (113, 1022, 1900 ...) are read digit by digit after a dial word; 1900/1800
+    numbers with their groups anywhere. A plain '1022 hộ' stays a count."""
 
     def phone(m: re.Match) -> str:
         groups = re.split(r"[ .-]", m.group(2))
@@ -288,8 +361,7 @@ def _phones(text: str) -> str:
         if not 9 <= count <= 11:
             return m.group(0)
         if len(taken) == 1:  # unbroken digits: group the way people dictate them (4-3-3)
-            d = taken[0]
-            taken = [d[:4], d[4:7], d[7:]]
+            taken = [taken[0][:4], taken[0][4:7], taken[0][7:]]
         lead = "cộng tám tư, " if m.group(1).startswith("+84") else ""
         rest = groups[len(taken) if len(groups) > 1 else 1:]
         spoken = lead + ", ".join(read_digits(g) for g in taken if g)
@@ -297,7 +369,10 @@ def _phones(text: str) -> str:
 
     text = _PHONE.sub(phone, text)
     text = _DIAL_LIST.sub(lambda m: re.sub(_SERVICE, lambda n: read_digits(n.group(0)), m.group(0)), text)
-    return _DIAL.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + read_digits(m.group(1)), text)
+    text = _SERVICE_LINE.sub(lambda m: _read_groups(m.group(0)), text)
+    text = _DIAL.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + read_digits(m.group(1)), text)
+    return _HOTLINE.sub(lambda m: m.group(0) if _COUNT_AFTER.match(m.string, m.end())  # "kêu gọi 500 hộ"
+                        else m.group(0)[: m.start(2) - m.start(0)] + _read_groups(m.group(2)), text)
 
 
 def _times(text: str) -> str:
@@ -313,22 +388,31 @@ def _times(text: str) -> str:
     return _TIME_COLON.sub(lambda m: hm(m.group(1), m.group(2), m.group(3)), text)
 
 
-def _units(text: str) -> str:
-    return _UNIT.sub(lambda m: " " + UNITS[m.group(1)], text)
-
-
 def _ordinals(text: str) -> str:
     text = _ORDINAL.sub(lambda m: f"{m.group(1)} {read_ordinal(int(m.group(2)))}", text)
     text = _MONTH.sub(lambda m: f"{m.group(1)} {read_month(int(m.group(2)))}", text)
 
     def roman(m: re.Match) -> str:
         value = read_roman(m.group(2))
-        if value is None:
+        if value is None or m.group(2) in ("C", "L"):  # "hạng C" is a licence class
             return m.group(0)
         ordinal = m.group(1).lower() == "thứ"
         return f"{m.group(1)} {read_ordinal(value) if ordinal else read_number(value)}"
 
     return _ROMAN_NUM.sub(roman, text)
+
+
+def _slash(m: re.Match) -> str:
+    a, b = int(m.group(1)), int(m.group(2))
+    before, after = _before(m), m.string[m.end(): m.end() + 40]
+    over = f"{read_integer_text(m.group(1))} trên {read_integer_text(m.group(2))}"
+    if _ADDRESS_BEFORE.search(before):
+        return over
+    if 0 < a < b and (_FRACTION_BEFORE.search(before) or _FRACTION_AFTER.match(after)):
+        return read_fraction(a, b)
+    if _COUNT_AFTER.match(after) or (a, b) == (24, 7):
+        return over
+    return _date_words(a, b, None, None) or (read_fraction(a, b) if 0 < a < b <= 10 else over)
 
 
 def _numbers(text: str) -> str:
@@ -340,8 +424,11 @@ def _numbers(text: str) -> str:
     )
     text = _DECIMAL_COMMA.sub(lambda m: read_decimal(m.group(1), m.group(2)), text)
     text = _DECIMAL_DOT.sub(lambda m: read_decimal(m.group(1), m.group(2), "chấm"), text)
+    text = _SLASH.sub(_slash, text)
     text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", " trên ", text)
-    return _INTEGER.sub(lambda m: read_integer_text(m.group(0)), text)
+    text = _INTEGER.sub(lambda m: read_integer_text(m.group(0)), text)
+    # Superscripts and the other digits no pattern above reads.
+    return "".join(f" {DIGITS[unicodedata.digit(c, 0)]} " if c.isdigit() else c for c in text)
 
 
 def _spell_caps(text: str) -> str:
@@ -361,6 +448,7 @@ _PER = re.compile(r"(?<=[^\W\d_])/(năm|tháng|tuần|ngày|giờ|người|hộ|
 
 
 def _symbols(text: str) -> str:
+    text = re.sub(r"(?<![\w])đ(?=/)", "đồng", text)
     text = _PER.sub(lambda m: " trên " + UNITS.get(m.group(1), m.group(1)), text)
     text = text.replace("&", " và ")
     text = re.sub(r"[“”\"«»*_#`~]", "", text)
@@ -377,18 +465,22 @@ def _symbols(text: str) -> str:
 
 def normalize_vi(text: str) -> str:
     """Vietnamese text as it should be spoken. Line breaks are kept (paragraphs matter to the
-    pauses); everything else becomes words."""
+    pauses); everything else becomes words, and no digit is left."""
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u202f", " ")
-    text = _DOC_NUMBER.sub(lambda m: f"{m.group(1)} năm {m.group(2)} {m.group(3)}", text)
-    text = _DOC_SHORT.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
-    text = _abbreviations(text)
+    text = _web(text)  # first: an address's dots and digits are not numbers
+    text = _PLATE.sub(_plate, text)
+    text = _documents(text)
+    text = _places(text)
+    text = _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+    text = _PERIOD_YEAR.sub(_period, text)
     text = _dates(text)
     text = _phones(text)
     text = _RANGE.sub(" đến ", text)
+    text = _WEEKDAY_RANGE.sub(r"\1 đến ", text)
     text = _NEGATIVE.sub("âm ", text)
     text = _times(text)
     text = _day_month(text)
-    text = _units(text)
+    text = _UNIT.sub(lambda m: " " + UNITS[m.group(1)], text)
     text = _ordinals(text)
     text = _numbers(text)
     text = _spell_caps(text)
