@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from broadcast.mastering import master as mastering
+from broadcast import mastering
 from broadcast.speech.normalize import normalize_vi as normalize
 
 DAY = "2099-12-14"

@@ -1,8 +1,9 @@
-"""Mastering, measured independently: ffprobe for the stream, ffmpeg's ebur128 filter for
-loudness and true peak, mutagen for tags. Inputs are generated signals of known level."""
+"""Mastering, measured independently: ffprobe for the stream, the ffmpeg program's ebur128 filter
+for loudness and true peak, mutagen for tags. Inputs are generated signals of known level."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -14,8 +15,8 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from scipy.signal import lfilter
 
-from broadcast.mastering import master as mastering
-from broadcast.mastering.master import (
+from broadcast import mastering
+from broadcast.mastering import (
     ATTENTION_SECONDS,
     GAP_BETWEEN_READINGS,
     PROFILES,
@@ -24,6 +25,8 @@ from broadcast.mastering.master import (
     build_programme,
     master,
 )
+from broadcast.mastering import render
+from broadcast.media.decode import decode_file
 
 RATE = 44100
 TAGS = {"title": "Lịch tiêm chủng <tháng 12>", "language": "vi", "announcement_id": "tiem-chung",
@@ -113,7 +116,6 @@ def test_master_meets_profile_measured_independently(mastered, signal, profile):
         # ffmpeg's AAC encoder holds 64 kb/s as a ceiling; a pure tone needs fewer bits
         assert 32000 <= int(stream["bit_rate"]) <= 64000 * 1.1
     assert result.size == result.path.stat().st_size
-    import hashlib
     assert result.sha256 == hashlib.sha256(result.path.read_bytes()).hexdigest()
     assert abs(result.duration - float(info["format"]["duration"])) < 0.1
 
@@ -123,7 +125,7 @@ def test_loudspeaker_is_band_limited(mastered, tmp_path):
     samples = tone(60, -20, 3.0) + tone(1000, -20, 3.0)
     programme = build_programme(samples, RATE, ident=None, ident_rate=None, readings=1, attention=False)
     out = master(programme, "loudspeaker", tmp_path / "hum.mp3")
-    decoded, rate = mastering.decode(out.path)
+    decoded, rate = decode_file(out.path)
     spectrum = np.abs(np.fft.rfft(decoded))
     freqs = np.fft.rfftfreq(len(decoded), 1 / rate)
     hum = spectrum[(freqs > 55) & (freqs < 65)].max()
@@ -159,11 +161,11 @@ def test_silence_cannot_be_mastered_and_leaves_nothing(tmp_path):
 
 def test_missed_target_after_correction_raises_and_leaves_nothing(tmp_path, monkeypatch):
     """An encoder that always comes out 3 LU too quiet: one correction, then an error."""
-    real_decode = mastering.decode
-    monkeypatch.setattr(mastering, "decode", lambda path, rate=None: (
-        (lambda s_r: (s_r[0] * np.float32(10 ** (-3 / 20)) if mastering.Path(path).name.endswith(".part")
+    real_decode = render.decode_file
+    monkeypatch.setattr(render, "decode_file", lambda path, rate=None: (
+        (lambda s_r: (s_r[0] * np.float32(10 ** (-3 / 20)) if Path(path).name.endswith(".part")
                       else s_r[0], s_r[1]))(real_decode(path, rate))))
-    monkeypatch.setattr(mastering, "_encode", _quiet_encode(mastering._encode))
+    monkeypatch.setattr(render, "_encode", _quiet_encode(render._encode))
     programme = build_programme(tone(1000, -20, 2.0), RATE, ident=None, ident_rate=None, readings=1,
                                 attention=False)
     dest = tmp_path / "x.m4a"

@@ -1,9 +1,11 @@
-"""Loudness and true peak as mastering measures them (FFmpeg's ebur128, in process), against
+"""Loudness and true peak as broadcast.media measures them (FFmpeg's ebur128, in process), against
 references: a 997 Hz sine of known level (BS.1770's own check), pyloudnorm, the ffmpeg
 program's own ebur128 summary, and scipy's resample_poly for the 4× oversampled peak."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 import warnings
 
 import numpy as np
@@ -11,7 +13,12 @@ import pyloudnorm
 import pytest
 from scipy.signal import lfilter, resample_poly
 
-from broadcast.mastering import master as mastering
+from conftest import write_wav
+
+from broadcast import mastering
+from broadcast.media.decode import decode_file
+from broadcast.media.filters import resample
+from broadcast.media.loudness import integrated_loudness, measure_pcm, true_peak
 
 
 def sine(freq: float, amplitude: float, seconds: float, rate: int) -> np.ndarray:
@@ -30,7 +37,7 @@ def speech_like(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
 
 @pytest.mark.parametrize("rate", [44100, 48000])
 def test_full_scale_997_hz_sine_reads_minus_3_01_lufs(rate):
-    assert mastering.loudness(sine(997, 1.0, 5.0, rate), rate) == pytest.approx(-3.01, abs=0.02)
+    assert integrated_loudness(sine(997, 1.0, 5.0, rate), rate) == pytest.approx(-3.01, abs=0.02)
 
 
 @pytest.mark.parametrize("make", [lambda r: speech_like(20, r), lambda r: sine(440, 0.1, 3, r),
@@ -41,12 +48,12 @@ def test_loudness_agrees_with_pyloudnorm(make):
         warnings.simplefilter("ignore")
         reference = pyloudnorm.Meter(44100).integrated_loudness(x.astype(np.float64))
     # pyloudnorm's K-weighting is an approximation of the standard's; within 0.1 LU
-    assert mastering.loudness(x, 44100) == pytest.approx(reference, abs=0.1)
+    assert integrated_loudness(x, 44100) == pytest.approx(reference, abs=0.1)
 
 
 def test_loudness_of_silence_and_short_audio_is_minus_inf():
-    assert mastering.loudness(np.zeros(44100 * 2, np.float32), 44100) == float("-inf")
-    assert mastering.loudness(np.full(1000, 0.5, np.float32), 44100) == float("-inf")
+    assert integrated_loudness(np.zeros(44100 * 2, np.float32), 44100) == float("-inf")
+    assert integrated_loudness(np.full(1000, 0.5, np.float32), 44100) == float("-inf")
 
 
 @pytest.mark.parametrize("name, x", [
@@ -62,49 +69,42 @@ def test_true_peak_agrees_with_a_4x_oversampled_reference(name, x):
     full = float(np.max(np.abs(resample_poly(x.astype(np.float64), 4, 1))))
     expected = 20 * np.log10(max(full, float(np.max(np.abs(x)))))
     # two different interpolation filters: within 0.3 dB, and never below the sample peak
-    assert mastering.true_peak(x, 44100) == pytest.approx(expected, abs=0.3), name
-    assert mastering.true_peak(x, 44100) >= 20 * np.log10(float(np.max(np.abs(x)))) - 0.01
+    assert true_peak(x, 44100) == pytest.approx(expected, abs=0.3), name
+    assert true_peak(x, 44100) >= 20 * np.log10(float(np.max(np.abs(x)))) - 0.01
 
 
 def test_true_peak_of_silence():
-    assert mastering.true_peak(np.zeros(100, np.float32), 44100) == float("-inf")
-    assert mastering.true_peak(np.zeros(0, np.float32), 44100) == float("-inf")
+    assert true_peak(np.zeros(100, np.float32), 44100) == float("-inf")
+    assert true_peak(np.zeros(0, np.float32), 44100) == float("-inf")
 
 
 def test_measure_matches_the_ffmpeg_program(tmp_path):
-    import re
-    import subprocess
-
     x = speech_like(6, 44100)
     wav = tmp_path / "x.wav"
-    from conftest import write_wav
-
     write_wav(wav, x, 44100)
     err = subprocess.run(["ffmpeg", "-nostats", "-i", str(wav), "-af", "ebur128=peak=true", "-f", "null", "-"],
                          capture_output=True, text=True).stderr
     summary = err[err.rindex("Summary:"):]
     lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
-    ours = mastering.measure_pcm(np.asarray(write_wav and x, np.float32), 44100)
+    ours = measure_pcm(np.asarray(write_wav and x, np.float32), 44100)
     assert ours[0] == pytest.approx(lufs, abs=0.1)  # the WAV is 16-bit: a hair of quantisation
     assert ours[1] == pytest.approx(peak, abs=0.1)
 
 
 def test_resample_keeps_length_and_level():
     x = sine(440, 0.5, 2.0, 22050)
-    y = mastering.resample(x, 22050, 44100)
+    y = resample(x, 22050, 44100)
     assert abs(len(y) - 2 * len(x)) <= 64
     assert float(np.max(np.abs(y[1000:-1000]))) == pytest.approx(0.5, abs=0.01)
 
 
 def test_decode_matches_the_ffmpeg_program(tmp_path):
-    import subprocess
-
     programme = mastering.build_programme(speech_like(3, 22050), 22050, ident=None, ident_rate=None,
                                           readings=1, attention=False)
     for profile in mastering.PROFILES.values():
         out = mastering.master(programme, profile, tmp_path / f"x{profile.extension}")
-        ours, rate = mastering.decode(out.path)
+        ours, rate = decode_file(out.path)
         cli = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out.path), "-ac", "1", "-f", "f32le", "pipe:1"],
                              capture_output=True, check=True).stdout
         theirs = np.frombuffer(cli, dtype=np.float32)

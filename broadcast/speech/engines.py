@@ -22,7 +22,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from broadcast.core.fsutil import sha256_file
-from broadcast.speech.audio import decode, parse_wav
+from broadcast.speech.audio import decode
 from broadcast.speech.errors import SpeechError, VoiceUnavailable
 from broadcast.speech.voices import Voice
 
@@ -111,7 +111,7 @@ class EspeakEngine:
         if out.returncode != 0 or not out.stdout:
             message = out.stderr.decode("utf-8", "replace").strip() or f"exit status {out.returncode}"
             raise SpeechError(f"espeak-ng failed: {message}", field=voice.id)
-        return parse_wav(out.stdout, "espeak-ng output")
+        return decode(out.stdout, label="espeak-ng output")
 
 
 _probe_cache: dict[tuple[str, int], tuple[float, bool, str]] = {}

@@ -7,7 +7,8 @@ import re
 
 import numpy as np
 
-from broadcast.speech.audio import resample, silence, trim_silence
+from broadcast.media.filters import resample
+from broadcast.speech.audio import silence, trim_silence
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+")
 _MARKDOWN = [

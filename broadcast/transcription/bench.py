@@ -45,7 +45,7 @@ def synthesise(folder: Path) -> list[dict]:
 
 def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> dict:
     """Runs inside the subprocess: load, warm up, transcribe every clip, report."""
-    from broadcast.feedback.audio import decode
+    from broadcast.media.decode import decode_file
     from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
     started = time.perf_counter()
@@ -56,7 +56,8 @@ def worker(backend: str, compute_type: str, clips: list[dict], threads: int) -> 
     results = []
     for clip in clips:
         path = Path(clip["path"])
-        audio_s = decode(path).size / 16000
+        samples, rate = decode_file(path)
+        audio_s = samples.size / rate
         t0 = time.perf_counter()
         t = transcribe_file(path, engine, options)
         elapsed = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.feedback import audio as audio_mod
+from broadcast.media import decode as audio_mod
 from broadcast.transcription.guard import apply_guard, transcript_text
 from broadcast.transcription.whisper import ResolvedModel, cache_root, resolve_model
 from broadcast.transcription.models import ModelError, Segment, Transcript
@@ -231,7 +231,7 @@ def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOpt
         segments, language = backend.decode(
             audio, replace(options, repetition_penalty=options.loop_retry_penalty, loop_retry_penalty=None))
     if regions is not None:
-        ts_map = SpeechTimestampsMap(regions, audio_mod.SAMPLE_RATE)
+        ts_map = SpeechTimestampsMap(regions, audio_mod.RECOGNITION_RATE)
         for s in segments:
             s.start = ts_map.get_original_time(s.start)
             s.end = ts_map.get_original_time(s.end, is_end=True)
@@ -243,8 +243,8 @@ def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOpt
 
 def _quiet_cut(audio: np.ndarray) -> int:
     """Index of the quietest 100 ms frame near the end of `audio` (where a cut loses no word)."""
-    frame = int(CUT_FRAME_SECONDS * audio_mod.SAMPLE_RATE)
-    span = min(int(CUT_SEARCH_SECONDS * audio_mod.SAMPLE_RATE), audio.size // 4)
+    frame = int(CUT_FRAME_SECONDS * audio_mod.RECOGNITION_RATE)
+    span = min(int(CUT_SEARCH_SECONDS * audio_mod.RECOGNITION_RATE), audio.size // 4)
     n = span // frame
     if n < 2:
         return audio.size
@@ -262,10 +262,10 @@ def _cut_blocks(blocks: Iterator[np.ndarray]) -> Iterator[tuple[float, np.ndarra
         upcoming = next(blocks, None)
         buf = np.concatenate([carry, previous]) if carry.size else previous
         if upcoming is None:
-            yield offset / audio_mod.SAMPLE_RATE, buf
+            yield offset / audio_mod.RECOGNITION_RATE, buf
             break
         cut = _quiet_cut(buf)
-        yield offset / audio_mod.SAMPLE_RATE, buf[:cut]
+        yield offset / audio_mod.RECOGNITION_RATE, buf[:cut]
         carry = buf[cut:].copy()
         offset += cut
         previous = upcoming
@@ -286,7 +286,7 @@ def transcribe_file(path: Path, backend: Backend, options: TranscribeOptions | N
                                      on_segment=(lambda t: on_progress(t, total)) if on_progress else None)
         segments.extend(got)
         language = language or lang
-        duration = offset + piece.size / audio_mod.SAMPLE_RATE
+        duration = offset + piece.size / audio_mod.RECOGNITION_RATE
         if on_progress:
             on_progress(duration, total)
     apply_guard(segments)
