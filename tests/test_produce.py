@@ -229,7 +229,7 @@ def test_verify_reports_a_file_edited_after_production(produced):
 
 def test_second_produce_on_the_same_date_is_refused_while_the_first_holds_the_lock(produced):
     from broadcast.core.errors import BroadcastError
-    from broadcast.produce.pipeline import ProduceLock, produce
+    from broadcast.produce import ProduceLock, produce
 
     root, day, _ = produced
     ws = load_workspace(root)

@@ -52,7 +52,9 @@ def show_report(result) -> None:
 
 def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | None, executor=None,
                  device: str | None = "auto"):
-    from broadcast.check.runner import run_check
+    # Here, not at the top: every command module is imported when the CLI starts, and the check
+    # library (numpy, the pipelines, the executors) doubles that start (1.1 s → 2.2 s measured).
+    from broadcast.check import run_check
 
     with deferred_progress("checking") as bar:
         result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar,
@@ -80,8 +82,8 @@ def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | N
 
     Each file is flagged ok / review / fail; limits are in [check] of broadcast.toml.
     Exit 1 if any file fails."""
-    from broadcast.executors.cluster import executor_spec
-    from broadcast.produce.pipeline import today
+    from broadcast.executors import executor_spec
+    from broadcast.produce import today
     from broadcast.cli.produce import _parse_day
 
     the_day = _parse_day(day) or today(ws)

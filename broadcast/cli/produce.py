@@ -37,8 +37,8 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     output/<date>/manifest.json. Give IDS to produce only those announcements.
 
     A rerun redoes only what changed. Exit 1 if any rendition failed (the rest are produced)."""
-    from broadcast.executors.cluster import executor_spec
-    from broadcast.produce.pipeline import produce as run
+    from broadcast.executors import executor_spec
+    from broadcast.produce import produce as run
 
     parsed = _parse_day(day)
     spec = executor_spec(ws, executor, ray_address)
@@ -88,7 +88,7 @@ def verify(ws: Workspace, day: str | None) -> None:
     were edited, removed or added after production. Also checks the audit log's hash chain:
     reports entries edited outside broadcast. Exit 1 if anything differs."""
     from broadcast.core import audit, db
-    from broadcast.produce.pipeline import today, verify as run
+    from broadcast.produce import today, verify as run
 
     the_day = _parse_day(day) or today(ws)
     problems = run(ws, the_day)

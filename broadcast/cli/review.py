@@ -69,7 +69,8 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
     identified by its sha256: one already queued is skipped. The original is copied into
     feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
-    from broadcast.executors.cluster import executor_spec, transcribe_on_ray
+    from broadcast.executors import executor_spec
+    from broadcast.executors.whisper import transcribe_on_ray
     from broadcast.core.pg import connect_queue
     from broadcast.feedback.audio import collect_files, remove_dead_temp_files, sha256_file, store_original
     from broadcast.feedback.queue import NewItem, add_item, find_by_sha256

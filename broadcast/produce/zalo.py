@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from broadcast.core.config import Area
 from broadcast.core.languages import language_name
+from broadcast.mastering import PROFILES
+from broadcast.produce.models import Scheduled
+from broadcast.produce.output import Output
+from broadcast.produce.rundown import play_order_key
 
 ZALO_MESSAGE_LIMIT = 2000
 # Printed between parts so an officer sees where one message ends and the next begins.
@@ -118,3 +123,21 @@ def zalo_message(title: str, when: date, lang: str, text: str, *, station: str) 
              f"Tin nhắn chia {len(parts)} phần (mỗi phần ≤ {ZALO_MESSAGE_LIMIT} ký tự): "
              f"gửi lần lượt từng phần giữa các dòng {PART_DELIMITER[:3]}.")
     return intro + "\n" + "".join(f"{PART_DELIMITER}\n{m}\n" for m in messages) + PART_DELIMITER + "\n"
+
+
+def package_zalo(out: Output, area_id: str, area: Area, playing: list[Scheduled]) -> None:
+    """Per area: one voice file and one message text per announcement and language."""
+    folder = out.folder / "zalo" / area_id
+    extension = PROFILES["zalo"].extension
+    for s in sorted(playing, key=lambda s: play_order_key(s.announcement.priority, s.announcement.id)):
+        ann = s.announcement
+        if "zalo" not in ann.channels:
+            continue
+        for r, res in out.ready(ann, area, "zalo"):
+            lang = r.language
+            out.place(r, res, "zalo", folder / f"{ann.id}-{lang}{extension}", area=area_id)
+            text = zalo_message(ann.title, out.day, lang, r.text, station=out.ws.config.station)
+            txt = folder / f"{ann.id}-{lang}.txt"
+            out.write_if_changed(txt, text.encode("utf-8"))
+            out.entries.append(out.entry(txt, kind="zalo-text", announcement=ann.id, language=lang,
+                                         area=area_id, approved_text_sha256=r.text_sha256))

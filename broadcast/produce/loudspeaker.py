@@ -1,0 +1,52 @@
+"""The loudspeaker channel: per area, one file per slot, language and announcement, numbered in
+play order, with the playlist and the run sheets (rundown.txt, rundown.html)."""
+
+from __future__ import annotations
+
+from broadcast.core.config import Area
+from broadcast.mastering import PROFILES
+from broadcast.produce import rundown
+from broadcast.produce.models import Scheduled
+from broadcast.produce.output import Output
+
+SHEETS = ("playlist.m3u8", "rundown.txt", "rundown.html")
+
+
+def package_loudspeaker(out: Output, area_id: str, area: Area, playing: list[Scheduled],
+                        checked: dict[str, tuple[str, str]]) -> None:
+    """Place the area's loudspeaker files and write its run sheets. `checked` (from check.json)
+    marks a file on the run sheet while its bytes are the ones `check` did not pass."""
+    ws, report = out.ws, out.report
+    entries: list[rundown.RundownEntry] = []
+    folder = out.folder / "loudspeaker" / area_id
+    extension = PROFILES["loudspeaker"].extension
+    order = 0
+    for slot in ws.config.slots:
+        in_slot = [s.announcement for s in playing if slot in s.slots and "loudspeaker" in s.announcement.channels]
+        in_slot.sort(key=lambda ann: rundown.play_order_key(ann.priority, ann.id))
+        for ann in in_slot:
+            for r, res in out.ready(ann, area, "loudspeaker"):
+                order += 1
+                name = f"{order:02d}-{slot}-{ann.priority}-{ann.id}-{r.language}{extension}"
+                m = out.place(r, res, "loudspeaker", folder / name, area=area_id, slot=slot, order=order)
+                sha, status = checked.get(out.entries[-1]["path"], (None, "ok"))
+                entries.append(rundown.RundownEntry(
+                    order=order, slot=slot, slot_time=ws.config.slots[slot], priority=ann.priority,
+                    announcement_id=ann.id, title=ann.title, language=r.language, filename=name,
+                    duration=m["duration"], readings=ann.readings,
+                    status=status if sha == m["sha256"] else "ok"))
+    if not (entries or any(area_id in areas for _i, _w, areas in report.expired)
+            or any("loudspeaker" in s.announcement.channels for s in playing)):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [(m.announcement_id, m.language, m.reason) for m in report.missing if m.area == area_id]
+    expired = [(i, why) for i, why, areas in report.expired if area_id in areas]
+
+    def write_sheets(d) -> None:
+        rundown.write_playlist(d / "playlist.m3u8", entries)
+        rundown.write_rundown(d, area_name=area.name, station=ws.config.station, day=out.day,
+                              entries=entries, expired=expired, missing=missing)
+
+    out.write_generated(folder, write_sheets, SHEETS)
+    for name in SHEETS:
+        out.entries.append(out.entry(folder / name, kind="rundown", area=area_id))

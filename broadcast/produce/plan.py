@@ -1,0 +1,134 @@
+"""Plan a day: which approved announcements play in which slots, and which renditions
+(announcement × language) must be made for the areas that hear them. Nothing is written."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError, NotApproved
+from broadcast.core.languages import SOURCE_LANGUAGE, language_name
+from broadcast.core.models import Announcement, Approval
+from broadcast.intake.announcements import load_announcements
+from broadcast.intake.approval import require_approved
+from broadcast.produce.models import Missing, ProduceReport, Rendition, Scheduled
+from broadcast.speech import has_speech_route
+from broadcast.translations import translation_state
+
+# Which master profiles each channel needs; CAP links the loudspeaker master.
+CHANNEL_PROFILES = (("loudspeaker", "loudspeaker"), ("zalo", "zalo"))
+
+
+def today(ws: Workspace) -> date:
+    return datetime.now(ws.config.tz).date()
+
+
+def slot_moment(ws: Workspace, day: date, slot: str) -> datetime:
+    return datetime.combine(day, ws.config.slots[slot], tzinfo=ws.config.tz)
+
+
+def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> list[tuple[Announcement, Approval]]:
+    """Only the exact approved content goes on: invalid files and files changed since approval
+    are failures; never-approved drafts are listed (a failure only when asked for by id)."""
+    good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
+    wanted = set(ids or [])
+    if not ids:
+        report.failures.extend(bad)
+    out: list[tuple[Announcement, Approval]] = []
+    for ann in good:
+        if wanted and ann.id not in wanted:
+            continue
+        try:
+            out.append((ann, require_approved(conn, ann)))
+        except NotApproved as exc:
+            now = datetime.now(ws.config.tz)
+            if exc.reason == "not approved" and ann.expired_at(now):
+                # it could not have been approved: say why it is left out
+                report.expired.append((ann.id, f"expired {ann.expires.isoformat()}, left out", ann.areas))
+            elif exc.reason == "not approved" and not wanted:
+                report.not_approved.append(ann.id)
+            else:
+                report.failures.append(exc)
+    for i in sorted(wanted - {a.id for a in good}):
+        report.failures.append(BroadcastError(
+            f"no valid announcement with id {i!r}", ws.announcements_dir,
+            hint="check the id with `broadcast status`; `broadcast validate` shows broken files"))
+        report.failures.extend(e for e in bad if Path(str(e.path)).stem == i)
+    return out
+
+
+def schedule(ws: Workspace, day: date, approved: list[tuple[Announcement, Approval]],
+             report: ProduceReport) -> list[Scheduled]:
+    """Which slots play what on `day`; slots past an announcement's expiry are left out and listed."""
+    scheduled: list[Scheduled] = []
+    for ann, approval in approved:
+        if day not in ann.dates:
+            continue
+        slots = [s for s in ann.slots if not ann.expired_at(slot_moment(ws, day, s))]
+        for s in ann.slots:
+            if s not in slots:
+                report.expired.append((ann.id, f"expired {ann.expires.isoformat()}, left out of {s}", ann.areas))
+        if slots:
+            scheduled.append(Scheduled(ann, approval, slots))
+    return scheduled
+
+
+def renditions_for(ws: Workspace, conn: sqlite3.Connection, ann: Announcement, approval: Approval,
+                   report: ProduceReport) -> dict[str, Rendition]:
+    """Every language this announcement is played in, in some area, that can be produced now;
+    the others are reported missing with the reason and the command that fixes it."""
+    wanted: list[str] = []
+    for area_id in ann.areas:
+        area = ws.config.areas[area_id]
+        for lang in ann.languages:
+            if (lang == SOURCE_LANGUAGE or lang in area.languages) and lang not in wanted:
+                wanted.append(lang)
+    out: dict[str, Rendition] = {}
+    for lang in wanted:
+        if lang == SOURCE_LANGUAGE:
+            out[lang] = Rendition(ann, approval, lang, ann.body, ann.text_sha256)
+            continue
+        rendition, reason = _translated_rendition(ws, conn, ann, approval, lang)
+        if rendition is not None:
+            out[lang] = rendition
+        else:
+            for area_id in ann.areas:
+                if lang in ws.config.areas[area_id].languages:
+                    report.missing.append(Missing(ann.id, lang, area_id, reason))
+    return out
+
+
+def _translated_rendition(ws: Workspace, conn, ann: Announcement, approval: Approval,
+                          lang: str) -> tuple[Rendition | None, str]:
+    state = translation_state(ws, conn, ann, lang)
+    if state.state != "approved" or not state.text:
+        return None, f"{language_name(lang)} translation {state.state}: {state.reason}"
+    if state.recording is None:
+        ok, why = has_speech_route(ws, lang)
+        if not ok:
+            return None, (f"approved {language_name(lang)} text but no speech route: {why}; add a recording "
+                          f"translations/{ann.id}/{lang}.wav (or .mp3/.m4a) of a local speaker reading it")
+    return Rendition(ann, approval, lang, state.text, state.text_sha256 or "",
+                     recording=str(state.recording) if state.recording else None,
+                     translation_approval=state.approval), ""
+
+
+def plan_renditions(ws: Workspace, conn, scheduled: list[Scheduled], report: ProduceReport) -> dict[str, Rendition]:
+    renditions: dict[str, Rendition] = {}
+    for s in scheduled:
+        for r in renditions_for(ws, conn, s.announcement, s.approval, report).values():
+            renditions[r.key] = r
+    return renditions
+
+
+def profiles_for(renditions: dict[str, Rendition]) -> dict[str, list[str]]:
+    """The master profiles each rendition needs, from its announcement's channels."""
+    out: dict[str, list[str]] = {}
+    for key, r in renditions.items():
+        chans = r.announcement.channels
+        out[key] = [p for p, ch in CHANNEL_PROFILES if ch in chans]
+        if "cap" in chans and "loudspeaker" not in out[key]:
+            out[key].append("loudspeaker")
+    return out

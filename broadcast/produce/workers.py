@@ -1,0 +1,68 @@
+"""Where renditions are rendered: from the cache when it has them, else in this PC's worker
+processes (spawned, `--jobs N`), or on a Ray cluster (broadcast.produce.remote)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
+from broadcast.produce.cache import cached, render_key
+from broadcast.produce.models import ProduceReport, Rendition, RenderResult
+from broadcast.produce.remote import render_on_ray
+from broadcast.produce.render import render_rendition
+
+
+def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: dict[str, list[str]],
+               ident, ident_fp: str, jobs: int | None, report: ProduceReport, progress,
+               executor=None) -> dict[str, RenderResult]:
+    """Every rendition's masters: from the cache, else rendered (here in `jobs` processes, or
+    on Ray). A failure is reported and the rest go on."""
+    keys = {k: render_key(ws, r, ident_fp, profiles_for[k]) for k, r in renditions.items() if profiles_for[k]}
+    results: dict[str, RenderResult] = {}
+    todo: list[str] = []
+    for k in keys:
+        hit = cached(ws, keys[k], profiles_for[k])
+        if hit is not None:
+            results[k] = hit
+            report.reused += 1
+        else:
+            todo.append(k)
+    if not todo:
+        return results
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    advance = progress(len(todo)) if progress else (lambda _label: None)
+    root = str(ws.root)
+
+    def done(k: str, fn: Callable[[], RenderResult]) -> None:
+        try:
+            results[k] = fn()
+            report.rendered += 1
+        except BroadcastError as exc:
+            report.failures.append(exc)
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            if os.environ.get("BROADCAST_DEBUG"):
+                traceback.print_exc()
+            report.failures.append(BroadcastError(
+                f"rendering {k} failed unexpectedly: {type(exc).__name__}: {exc}",
+                renditions[k].announcement.path,
+                hint="this is a bug in broadcast; rerun with BROADCAST_DEBUG=1 and report the traceback"))
+        advance(k)
+
+    if executor is not None and executor.kind == "ray":
+        render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
+        return results
+    if jobs == 1:
+        for k in todo:
+            done(k, lambda k=k: render_rendition(root, renditions[k], keys[k], profiles_for[k], ident))
+        return results
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(render_rendition, root, renditions[k], keys[k], profiles_for[k], ident): k
+                   for k in todo}
+        for fut in as_completed(futures):
+            done(futures[fut], fut.result)
+    return results
