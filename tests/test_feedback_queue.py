@@ -65,15 +65,16 @@ def test_list_filters_and_pagination(conn):
     queue.add_item(conn, new("b", area="men", received="2099-12-15T09:00:00+07:00"))
     queue.add_item(conn, new("c", area="men", text="Nhà tôi mất điện", received="2099-12-16T07:00:00+07:00"))
     queue.tag_item(conn, 2, ["điện", "urgent"], reviewer="An")
-    queue.resolve(conn, 3, note="đã sửa", reviewer="An")
+    queue.resolve(conn, 3, note="đã sửa", reviewer="An")   # the old name of close
 
     assert [i.id for i in queue.list_items(conn).items] == [1, 2, 3]
     assert [i.id for i in queue.list_items(conn, newest_first=True).items] == [3, 2, 1]
     assert [i.id for i in queue.list_items(conn, area="men").items] == [2, 3]
     assert [i.id for i in queue.list_items(conn, announcement="tiem-chung").items] == [1]
     assert [i.id for i in queue.list_items(conn, tag="urgent").items] == [2]
-    assert [i.id for i in queue.list_items(conn, status="resolved").items] == [3]
-    assert [i.id for i in queue.list_items(conn, status=["new", "resolved"]).items] == [1, 2, 3]
+    assert [i.id for i in queue.list_items(conn, status="closed").items] == [3]
+    assert [i.id for i in queue.list_items(conn, status="resolved").items] == [3]   # old names still read
+    assert [i.id for i in queue.list_items(conn, status=["new", "closed"]).items] == [1, 2, 3]
     assert [i.id for i in queue.list_items(conn, date_from="2099-12-15").items] == [2, 3]
     assert [i.id for i in queue.list_items(conn, date_from="2099-12-15", date_to="2099-12-15").items] == [2]
     assert [i.id for i in queue.list_items(conn, search="mất điện").items] == [3]
@@ -82,7 +83,7 @@ def test_list_filters_and_pagination(conn):
     page2 = queue.list_items(conn, limit=2, offset=2)
     assert [i.id for i in page2.items] == [3] and page2.total == 3
     assert len(list(queue.iter_all(conn, area="men"))) == 2
-    assert queue.counts(conn) == {"new": 2, "in-review": 0, "resolved": 1, "dismissed": 0}
+    assert queue.counts(conn) == {"new": 2, "assigned": 0, "answered": 0, "closed": 1, "dismissed": 0}
     with pytest.raises(QueueError):
         queue.list_items(conn, status="done")
     with pytest.raises(QueueError):
@@ -91,9 +92,9 @@ def test_list_filters_and_pagination(conn):
 
 def test_update_with_expected_version_and_conflict(conn):
     item, _ = queue.add_item(conn, new("a"))
-    first = queue.update_item(conn, item.id, 1, status="in-review", reviewer="An",
+    first = queue.update_item(conn, item.id, 1, status="assigned", reviewer="An",
                               corrected_transcript="Đường vào thôn Bản Mến bị ngập")
-    assert (first.version, first.status, first.reviewer) == (2, "in-review", "An")
+    assert (first.version, first.status, first.reviewer) == (2, "assigned", "An")
     assert first.transcript == "Đường vào thôn bị ngập"  # the machine transcript is kept
     assert first.best_transcript == "Đường vào thôn Bản Mến bị ngập"
     # A second reviewer still holding version 1 must not overwrite the first one's work.
@@ -153,11 +154,12 @@ def test_tag_resolve_dismiss_are_audited(conn):
     with pytest.raises(QueueError):
         queue.tag_item(conn, 1, ["bad;tag"])
     it = queue.resolve(conn, 1, note="Đã chuyển cho trưởng bản", reviewer="An", expected_version=it.version)
-    assert (it.status, it.note, it.reviewer) == ("resolved", "Đã chuyển cho trưởng bản", "An")
+    assert (it.status, it.note, it.reviewer) == ("closed", "Đã chuyển cho trưởng bản", "An")
+    assert it.closed_at is not None
     it = queue.dismiss(conn, 2, note="tiếng ồn", reviewer="Bình")
     assert it.status == "dismissed"
     it = queue.start_review(conn, 2, reviewer="Bình")
-    assert it.status == "in-review"
+    assert (it.status, it.reviewer) == ("dismissed", "Bình")
     it = queue.correct(conn, 2, "sửa lại", reviewer="Bình")
     assert it.corrected_transcript == "sửa lại"
     actions = conn.execute("SELECT actor, subject FROM audit_log WHERE action = 'feedback-review'").fetchall()
@@ -216,10 +218,10 @@ def test_review_cli(ws):
     assert [x.split("\t")[0] for x in item_lines(r)] == ["1"]
 
     r = ws.run("review", "resolve", "1", "--note", "Đã báo trưởng bản")
-    assert r.exit_code == 0 and "resolved" in r.output and "by An" in r.output
+    assert r.exit_code == 0 and "closed" in r.output and "by An" in r.output
     r = ws.run("review", "dismiss", "2", "--note", "trùng", "--by", "Bình")
     assert r.exit_code == 0 and "dismissed" in r.output
-    r = ws.run("review", "list", "--status", "resolved")
+    r = ws.run("review", "list", "--status", "closed")
     assert [x.split("\t")[0] for x in item_lines(r)] == ["1"]
 
     r = ws.run("review", "show", "1")

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from broadcast.feedback.workdays import calendar, parse_holiday
+from broadcast.core.config import parse_holiday
+from broadcast.feedback.workdays import calendar
 
 # The fixed public holidays every year, and a Tết week (Monday 8 to Friday 12 February 2027)
 # given as dates, the way the government's yearly notice lists it.

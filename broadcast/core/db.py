@@ -217,3 +217,98 @@ def m003_as_run_log(conn: sqlite3.Connection) -> None:
         CREATE TRIGGER as_run_log_no_delete BEFORE DELETE ON as_run_log
         BEGIN SELECT RAISE(ABORT, 'as_run_log is append-only'); END;
         """)
+
+
+# Feedback as cases (broadcast/feedback/cases.py): the category and the unit that handles an
+# item, its due date (working days from receipt), the reply (text, by whom, when), the
+# citizen's contact, the announcement it seems to answer (suggested, for the reviewer to
+# confirm), the group of near-duplicates it belongs to (the id of the group's first item), the
+# voice reply made from the approved reply text, and the assignment history. Statuses become
+# new → assigned → answered → closed, with dismissed kept: 'in-review' (a reviewer had taken the
+# item) becomes 'assigned', 'resolved' becomes 'closed'. SQLite cannot change a CHECK constraint,
+# so the queue is rebuilt: copied into the new shape, the old tables dropped, the new renamed
+# (which also points feedback_tags' foreign key at the new table), the indexes made again.
+QUEUE_COLUMNS = ("id", "source_name", "sha256", "stored_path", "received_at", "duration", "language",
+                 "transcript", "segments", "corrected_transcript", "announcement_id", "area", "reviewer",
+                 "note", "backend", "model", "created_at", "updated_at", "version")
+CASE_COLUMNS = ("category TEXT", "unit TEXT", "due_date TEXT", "contact TEXT", "reply_text TEXT",
+                "reply_by TEXT", "reply_at TEXT", "closed_at TEXT", "group_id $REF",
+                "suggested_announcement TEXT", "suggestion_score $FLOAT", "reply_audio TEXT")
+CASE_STATUSES = "'new', 'assigned', 'answered', 'closed', 'dismissed'"
+CASE_STATUS_OF_QUEUE_STATUS = "CASE status WHEN 'in-review' THEN 'assigned' WHEN 'resolved' THEN 'closed' ELSE status END"
+CLOSED_AT_OF_QUEUE_STATUS = "CASE WHEN status = 'resolved' THEN updated_at END"
+FEEDBACK_ITEMS_AS_CASES = """
+        CREATE TABLE feedback_items_next (
+            id $ID,
+            source_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            stored_path TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            duration $FLOAT NOT NULL,
+            language TEXT,
+            transcript TEXT NOT NULL,
+            segments TEXT NOT NULL DEFAULT '[]',
+            corrected_transcript TEXT,
+            announcement_id TEXT,
+            area TEXT,
+            status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ($STATUSES)),
+            reviewer TEXT,
+            note TEXT,
+            backend TEXT,
+            model TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            $CASE_COLUMNS
+        );
+        CREATE TABLE feedback_tags_next (
+            item_id $REF NOT NULL REFERENCES feedback_items_next(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (item_id, tag)
+        );
+        """
+QUEUE_INDEXES = """
+        CREATE INDEX feedback_items_status ON feedback_items(status, received_at);
+        CREATE INDEX feedback_items_area ON feedback_items(area);
+        CREATE INDEX feedback_items_announcement ON feedback_items(announcement_id);
+        CREATE INDEX feedback_items_received ON feedback_items(received_at);
+        CREATE INDEX feedback_tags_tag ON feedback_tags(tag);
+        """
+# The new indexes and the assignment history, the same in both dialects.
+FEEDBACK_CASES = """
+        CREATE INDEX feedback_items_due ON feedback_items(due_date);
+        CREATE INDEX feedback_items_unit ON feedback_items(unit);
+        CREATE INDEX feedback_items_category ON feedback_items(category);
+        CREATE INDEX feedback_items_group ON feedback_items(group_id);
+        CREATE TABLE feedback_assignments (
+            id $ID,
+            item_id $REF NOT NULL REFERENCES feedback_items(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            unit TEXT,
+            category TEXT,
+            due_date TEXT,
+            note TEXT
+        );
+        CREATE INDEX feedback_assignments_item ON feedback_assignments(item_id, id);
+        """
+
+
+@migration
+def m004_feedback_cases(conn: sqlite3.Connection) -> None:
+    words = {**SQLITE_WORDS, "STATUSES": CASE_STATUSES,
+             "CASE_COLUMNS": ",\n            ".join(in_dialect(c, SQLITE_WORDS) for c in CASE_COLUMNS)}
+    run_script(conn, in_dialect(FEEDBACK_ITEMS_AS_CASES, words))
+    columns = ", ".join(QUEUE_COLUMNS)
+    conn.execute(f"INSERT INTO feedback_items_next ({columns}, status, closed_at)"
+                 f" SELECT {columns}, {CASE_STATUS_OF_QUEUE_STATUS}, {CLOSED_AT_OF_QUEUE_STATUS}"
+                 " FROM feedback_items")
+    conn.execute("INSERT INTO feedback_tags_next (item_id, tag) SELECT item_id, tag FROM feedback_tags")
+    conn.execute("DROP TABLE feedback_tags")
+    conn.execute("DROP TABLE feedback_items")
+    conn.execute("ALTER TABLE feedback_items_next RENAME TO feedback_items")
+    conn.execute("ALTER TABLE feedback_tags_next RENAME TO feedback_tags")
+    run_script(conn, QUEUE_INDEXES + in_dialect(FEEDBACK_CASES, SQLITE_WORDS))
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise sqlite3.IntegrityError(f"feedback queue rebuild left {len(broken)} dangling row(s)")

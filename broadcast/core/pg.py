@@ -52,6 +52,16 @@ PG_MIGRATIONS: dict[str, str] = {
         CREATE TRIGGER as_run_log_no_delete BEFORE DELETE ON as_run_log
             FOR EACH ROW EXECUTE FUNCTION as_run_log_append_only();
         """,
+    # PostgreSQL changes the status constraint and adds the columns in place (db.py rebuilds
+    # the SQLite table instead).
+    "m004_feedback_cases": f"""
+        ALTER TABLE feedback_items DROP CONSTRAINT feedback_items_status_check,
+            {", ".join("ADD COLUMN " + db.in_dialect(c, PG_WORDS) for c in db.CASE_COLUMNS)};
+        UPDATE feedback_items SET status = {db.CASE_STATUS_OF_QUEUE_STATUS},
+            closed_at = {db.CLOSED_AT_OF_QUEUE_STATUS};
+        ALTER TABLE feedback_items ADD CONSTRAINT feedback_items_status_check
+            CHECK (status IN ({db.CASE_STATUSES}));
+        """ + db.in_dialect(db.FEEDBACK_CASES, PG_WORDS),
 }
 
 

@@ -1,6 +1,7 @@
 """The review queue: feedback items in the workspace database. This module is the whole API a
-front end needs (the CLI now, the review web page later): add, find, list with filters and
-pagination, get, update with an expected version, tag, resolve, dismiss.
+front end needs (the CLI and the review web page): add, find, list with filters, sorting and
+pagination, get, update with an expected version, tag, close, dismiss. What a change means for a
+case (due dates, replies, assignment) is decided in `cases`, which writes through here.
 
 Concurrency: every change is `UPDATE … WHERE id = ? AND version = ?` and bumps `version`; a
 caller holding a stale version gets VersionConflict instead of silently overwriting someone
@@ -16,6 +17,8 @@ from datetime import date, datetime, timezone
 
 from broadcast.core import audit
 from broadcast.feedback.models import (
+    OLD_STATUSES,
+    OPEN_STATUSES,
     STATUSES,
     FeedbackItem,
     ItemNotFound,
@@ -29,7 +32,15 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 TAG_RE = re.compile(r"^[\w-][\w .:/-]{0,62}$", re.UNICODE)
 # Fields a reviewer may change through update_item().
-EDITABLE = ("status", "corrected_transcript", "announcement_id", "area", "reviewer", "note")
+EDITABLE = ("status", "corrected_transcript", "announcement_id", "area", "reviewer", "note",
+            "category", "unit", "due_date", "contact", "reply_text", "reply_by", "reply_at", "closed_at",
+            "group_id", "suggested_announcement", "suggestion_score", "reply_audio")
+# Written to the audit log as "changed", never as text: the log is append-only, and these hold
+# what a citizen said or their phone number (the reply is logged by its sha256 instead).
+UNLOGGED = ("corrected_transcript", "contact", "reply_text")
+CASE_FIELDS = ("category", "unit", "due_date", "contact", "reply_text", "reply_by", "reply_at", "closed_at",
+               "group_id", "suggested_announcement", "suggestion_score", "reply_audio")
+ORDERS = ("received", "due")
 
 
 def now_iso() -> str:
@@ -47,10 +58,30 @@ class NewItem:
     transcript: Transcript
     announcement_id: str | None = None
     area: str | None = None
+    contact: str | None = None
+    category: str | None = None
+    unit: str | None = None
+    due_date: str | None = None
+
+
+def status_name(status: str) -> str:
+    """A status as stored now: the names of the queue before cases map to theirs."""
+    return OLD_STATUSES.get(status, status)
+
+
+def _check_status(status: str) -> str:
+    status = status_name(status)
+    if status not in STATUSES:
+        raise QueueError(f"unknown status {status!r}", hint=f"use one of: {', '.join(STATUSES)}")
+    return status
 
 
 def _item(conn: sqlite3.Connection, row: sqlite3.Row) -> FeedbackItem:
     tags = [r[0] for r in conn.execute("SELECT tag FROM feedback_tags WHERE item_id = ? ORDER BY tag", (row["id"],))]
+    assignments = [
+        {"at": r["at"], "actor": r["actor"], "unit": r["unit"], "category": r["category"],
+         "due_date": r["due_date"], "note": r["note"]}
+        for r in conn.execute("SELECT * FROM feedback_assignments WHERE item_id = ? ORDER BY id", (row["id"],))]
     return FeedbackItem(
         id=row["id"], source_name=row["source_name"], sha256=row["sha256"], stored_path=row["stored_path"],
         received_at=row["received_at"], duration=row["duration"], language=row["language"],
@@ -59,6 +90,7 @@ def _item(conn: sqlite3.Connection, row: sqlite3.Row) -> FeedbackItem:
         area=row["area"], status=row["status"], tags=tags, reviewer=row["reviewer"], note=row["note"],
         backend=row["backend"], model=row["model"], created_at=row["created_at"],
         updated_at=row["updated_at"], version=row["version"],
+        **{k: row[k] for k in CASE_FIELDS}, assignments=assignments,
     )
 
 
@@ -80,11 +112,12 @@ def add_item(conn: sqlite3.Connection, new: NewItem) -> tuple[FeedbackItem, bool
             return get_item(conn, existing[0]), False
         cur = conn.execute(
             "INSERT INTO feedback_items (source_name, sha256, stored_path, received_at, duration, language,"
-            " transcript, segments, announcement_id, area, backend, model, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " transcript, segments, announcement_id, area, backend, model, created_at, updated_at,"
+            " contact, category, unit, due_date)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new.source_name, new.sha256, new.stored_path, new.received_at, t.duration, t.language, t.text,
              json.dumps([s.to_dict() for s in t.segments], ensure_ascii=False), new.announcement_id, new.area,
-             t.backend, t.model, at, at),
+             t.backend, t.model, at, at, new.contact, new.category, new.unit, new.due_date),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -111,17 +144,21 @@ def _parse_date(value: str | date) -> date:
 
 def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = None, area: str | None = None,
                announcement: str | None = None, tag: str | None = None, date_from: str | date | None = None,
-               date_to: str | date | None = None, search: str | None = None,
-               limit: int = DEFAULT_PAGE_SIZE, offset: int = 0, newest_first: bool = False) -> Page:
+               date_to: str | date | None = None, search: str | None = None, unit: str | None = None,
+               category: str | None = None, due_before: str | date | None = None,
+               overdue_on: str | date | None = None, group: int | None = None,
+               limit: int = DEFAULT_PAGE_SIZE, offset: int = 0, newest_first: bool = False,
+               order: str = "received") -> Page:
     """A page of items matching every given filter, oldest received first (the order a
-    reviewer works through them) unless `newest_first`. Dates are received dates, inclusive
-    (the date part of `received_at`, in the workspace's local time)."""
+    reviewer works through them) unless `newest_first`; `order="due"` puts the earliest due
+    date first (items without one last). Dates are received dates, inclusive (the date part of
+    `received_at`, in the workspace's local time). `due_before` keeps items due before that day;
+    `overdue_on` the open items (new, assigned) whose due date had passed on that day."""
     where: list[str] = []
     args: list = []
-    statuses = [status] if isinstance(status, str) else list(status or [])
-    for s in statuses:
-        if s not in STATUSES:
-            raise QueueError(f"unknown status {s!r}", hint=f"use one of: {', '.join(STATUSES)}")
+    statuses = [_check_status(s) for s in ([status] if isinstance(status, str) else list(status or []))]
+    if order not in ORDERS:
+        raise QueueError(f"unknown order {order!r}", hint=f"use one of: {', '.join(ORDERS)}")
     if statuses:
         where.append(f"status IN ({', '.join('?' * len(statuses))})")
         args += statuses
@@ -134,6 +171,16 @@ def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = Non
     if tag:
         where.append("id IN (SELECT item_id FROM feedback_tags WHERE tag = ?)")
         args.append(tag)
+    for column, value in (("unit", unit), ("category", category), ("group_id", group)):
+        if value is not None and value != "":
+            where.append(f"{column} = ?")
+            args.append(value)
+    if due_before:
+        where.append("due_date < ?")
+        args.append(_parse_date(due_before).isoformat())
+    if overdue_on:
+        where.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))}) AND due_date < ?")
+        args += [*OPEN_STATUSES, _parse_date(overdue_on).isoformat()]
     if date_from:
         where.append("substr(received_at, 1, 10) >= ?")
         args.append(_parse_date(date_from).isoformat())
@@ -148,11 +195,16 @@ def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = Non
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
     total = conn.execute(f"SELECT count(*) FROM feedback_items{clause}", args).fetchone()[0]
-    order = "DESC" if newest_first else "ASC"
-    rows = conn.execute(f"SELECT * FROM feedback_items{clause} ORDER BY received_at {order}, id {order}"
+    direction = "DESC" if newest_first else "ASC"
+    sort = f"received_at {direction}, id {direction}"
+    if order == "due":
+        sort = f"CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date {direction}, " + sort
+    rows = conn.execute(f"SELECT * FROM feedback_items{clause} ORDER BY {sort}"
                         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
     filters = {k: v for k, v in dict(status=statuses or None, area=area, announcement=announcement, tag=tag,
-                                     date_from=date_from, date_to=date_to, search=search).items() if v}
+                                     date_from=date_from, date_to=date_to, search=search, unit=unit,
+                                     category=category, due_before=due_before, overdue_on=overdue_on,
+                                     group=group).items() if v}
     return Page([_item(conn, r) for r in rows], total, limit, offset, filters)
 
 
@@ -180,14 +232,17 @@ def _check_tags(tags) -> list[str]:
 
 def update_item(conn: sqlite3.Connection, item_id: int, expected_version: int, *, actor: str | None = None,
                 add_tags: list[str] | tuple[str, ...] = (), remove_tags: list[str] | tuple[str, ...] = (),
+                action: str = "feedback-review", assignment: dict | None = None, audit_detail: dict | None = None,
                 **changes) -> FeedbackItem:
-    """Change EDITABLE fields and tags of an item the caller read at `expected_version`.
+    """Change EDITABLE fields and tags of an item the caller read at `expected_version`, and
+    write one audit entry (`action`, plus `audit_detail`); with `assignment` (unit, category,
+    due_date, note) a row of the assignment history too, in the same transaction.
     Raises VersionConflict when someone else changed it meanwhile, ItemNotFound, QueueError."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise QueueError(f"cannot change {', '.join(sorted(unknown))}", hint=f"editable: {', '.join(EDITABLE)}")
-    if "status" in changes and changes["status"] not in STATUSES:
-        raise QueueError(f"unknown status {changes['status']!r}", hint=f"use one of: {', '.join(STATUSES)}")
+    if "status" in changes:
+        changes["status"] = _check_status(changes["status"])
     add, remove = _check_tags(add_tags), _check_tags(remove_tags)
     at = now_iso()
     conn.execute("BEGIN IMMEDIATE")
@@ -209,15 +264,23 @@ def update_item(conn: sqlite3.Connection, item_id: int, expected_version: int, *
         conn.executemany("INSERT OR IGNORE INTO feedback_tags (item_id, tag) VALUES (?, ?)",
                          [(item_id, t) for t in add])
         conn.executemany("DELETE FROM feedback_tags WHERE item_id = ? AND tag = ?", [(item_id, t) for t in remove])
-        detail = {k: v for k, v in changes.items() if k != "corrected_transcript"}
+        detail = {k: v for k, v in changes.items() if k not in UNLOGGED}
         if "corrected_transcript" in changes:
             detail["corrected"] = True
+        if "contact" in changes:
+            detail["contact_changed"] = True
+        detail.update(audit_detail or {})
+        if assignment is not None:
+            conn.execute("INSERT INTO feedback_assignments (item_id, at, actor, unit, category, due_date, note)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (item_id, at, actor or "unknown", assignment.get("unit"), assignment.get("category"),
+                          assignment.get("due_date"), assignment.get("note")))
         if add:
             detail["add_tags"] = add
         if remove:
             detail["remove_tags"] = remove
         sha = conn.execute("SELECT sha256 FROM feedback_items WHERE id = ?", (item_id,)).fetchone()[0]
-        audit.append(conn, actor=actor or changes.get("reviewer") or "unknown", action="feedback-review",
+        audit.append(conn, actor=actor or changes.get("reviewer") or "unknown", action=action,
                      subject=f"feedback:{item_id}", sha256=sha, detail=detail)
         conn.execute("COMMIT")
     except BaseException:
@@ -242,8 +305,9 @@ def tag_item(conn: sqlite3.Connection, item_id: int, tags, *, remove=(), reviewe
 
 def start_review(conn: sqlite3.Connection, item_id: int, *, reviewer: str,
                  expected_version: int | None = None) -> FeedbackItem:
+    """The reviewer takes the item (its status is set by assigning it to a unit: `cases`)."""
     return update_item(conn, item_id, _current_version(conn, item_id, expected_version), actor=reviewer,
-                       status="in-review", reviewer=reviewer)
+                       reviewer=reviewer)
 
 
 def correct(conn: sqlite3.Connection, item_id: int, text: str, *, reviewer: str,
@@ -255,7 +319,8 @@ def correct(conn: sqlite3.Connection, item_id: int, text: str, *, reviewer: str,
 
 def resolve(conn: sqlite3.Connection, item_id: int, *, note: str | None = None, reviewer: str | None = None,
             expected_version: int | None = None) -> FeedbackItem:
-    return _close(conn, item_id, "resolved", note, reviewer, expected_version)
+    """Close the item (the name of the queue before cases; see `cases.close` for the case rules)."""
+    return _close(conn, item_id, "closed", note, reviewer, expected_version)
 
 
 def dismiss(conn: sqlite3.Connection, item_id: int, *, note: str | None = None, reviewer: str | None = None,
@@ -265,6 +330,8 @@ def dismiss(conn: sqlite3.Connection, item_id: int, *, note: str | None = None, 
 
 def _close(conn, item_id, status, note, reviewer, expected_version) -> FeedbackItem:
     changes: dict = {"status": status}
+    if status == "closed":
+        changes["closed_at"] = now_iso()
     if note is not None:
         changes["note"] = note
     if reviewer:
@@ -291,4 +358,8 @@ def facets(conn: sqlite3.Connection) -> dict[str, list[str]]:
             "SELECT DISTINCT announcement_id FROM feedback_items WHERE announcement_id IS NOT NULL"
             " ORDER BY announcement_id")],
         "tags": [r[0] for r in conn.execute("SELECT DISTINCT tag FROM feedback_tags ORDER BY tag")],
+        "units": [r[0] for r in conn.execute(
+            "SELECT DISTINCT unit FROM feedback_items WHERE unit IS NOT NULL ORDER BY unit")],
+        "categories": [r[0] for r in conn.execute(
+            "SELECT DISTINCT category FROM feedback_items WHERE category IS NOT NULL ORDER BY category")],
     }

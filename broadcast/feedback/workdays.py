@@ -11,15 +11,15 @@ lunar calendar and the government's yearly notice."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+
+from broadcast.core.config import parse_holiday
 
 WEEKEND = frozenset({5, 6})   # date.weekday(): Saturday, Sunday
 # Far more than any deadline: guards against a calendar with no working day at all.
 MAX_SPAN_DAYS = 3660
-YEARLY_RE = re.compile(r"^(\d{2})-(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -63,32 +63,11 @@ class Calendar:
         return count
 
 
-def parse_holiday(value: object) -> date | tuple[int, int]:
-    """A holiday from broadcast.toml: a TOML date, "YYYY-MM-DD", or "MM-DD" for every year.
-    Raises ValueError with the reason."""
-    if isinstance(value, datetime):
-        raise ValueError(f"{value.isoformat()} is a moment, not a day")
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a date")
-    text = value.strip()
-    m = YEARLY_RE.match(text)
-    if m:
-        month, day = int(m.group(1)), int(m.group(2))
-        date(2000, month, day)   # a leap year: "02-29" is allowed; a bad month or day raises
-        return month, day
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date") from None
-
-
 def calendar(holidays: Iterable[object] = ()) -> Calendar:
     """A Calendar from the values of `[feedback] holidays` (see parse_holiday)."""
     dated: set[date] = set()
     yearly: set[tuple[int, int]] = set()
     for value in holidays:
-        parsed = parse_holiday(value)
+        parsed = value if isinstance(value, tuple) else parse_holiday(value)
         (dated.add if isinstance(parsed, date) else yearly.add)(parsed)
     return Calendar(frozenset(dated), frozenset(yearly))
