@@ -192,48 +192,78 @@ def _filters(fn):
     fn = click.option("--tag", default=None, help="Only items carrying this tag.")(fn)
     fn = click.option("--date", "date_range", default=None, metavar="D|FROM..TO",
                       help="Only items received on this date (YYYY-MM-DD) or in this range (inclusive).")(fn)
+    fn = click.option("--unit", default=None, metavar="U", help="Only items assigned to this unit (its id).")(fn)
+    fn = click.option("--category", default=None, metavar="C", help="Only items in this category (its id).")(fn)
+    fn = click.option("--due-before", "due_before", default=None, metavar="DATE",
+                      help="Only items due before DATE (YYYY-MM-DD; due on DATE is not before it).")(fn)
+    fn = click.option("--overdue", is_flag=True,
+                      help="Only open items (new, assigned) whose due date has passed (on --as-of).")(fn)
+    fn = click.option("--as-of", "as_of", default=None, metavar="DATE",
+                      help="The day --overdue is judged on (YYYY-MM-DD; default: today).")(fn)
     return fn
 
 
-def _filter_args(status, area, announcement, tag, date_range) -> dict:
+def _filter_args(ws: Workspace, status, area, announcement, tag, date_range, unit=None, category=None,
+                 due_before=None, overdue=False, as_of=None) -> dict:
+    from broadcast.feedback.cases import Cases
+
     date_from = date_to = None
     if date_range:
         if ".." in date_range:
             date_from, date_to = (x.strip() or None for x in date_range.split("..", 1))
         else:
             date_from = date_to = date_range.strip()
+    overdue_on = (as_of or Cases.of(ws).today().isoformat()) if overdue else None
+    if as_of and not overdue:
+        raise click.BadParameter("--as-of goes with --overdue", param_hint="--as-of")
     return dict(status=list(status) or None, area=area, announcement=announcement, tag=tag,
-                date_from=date_from, date_to=date_to)
+                date_from=date_from, date_to=date_to, unit=unit, category=category, due_before=due_before,
+                overdue_on=overdue_on)
 
 
 def _conn(ws: Workspace):
+    """The queue, with the items received since it was last opened given their due dates (and
+    the caller's number and suggested announcement): `cases.admit`."""
     from broadcast.core.pg import connect_queue
+    from broadcast.feedback.cases import Cases, admit
 
-    return connect_queue(ws)
+    conn = connect_queue(ws)
+    admit(conn, Cases.of(ws))
+    return conn
 
 
 @click.group()
 def review() -> None:
-    """Work through the feedback review queue: list, show, tag, resolve, dismiss, export."""
+    """Work through the feedback queue as cases: list, show, assign to a unit, reply, correct,
+    close, dismiss, tag, group near-duplicates, link to announcements, export."""
 
 
 @review.command("list")
 @_filters
+@click.option("--sort", "sort", type=click.Choice(["received", "due"]), default="received", show_default=True,
+              help="Order: oldest received first, or earliest due date first.")
 @click.option("--limit", default=50, show_default=True, help="Items per page.")
 @click.option("--offset", default=0, show_default=True, help="Items to skip (for the next page).")
 @pass_workspace
-def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, limit: int, offset: int) -> None:
-    """One item per line, its id first: id, status, received, duration, area, announcement,
-    tags, file, transcript. Oldest first."""
-    from broadcast.feedback.queue import list_items
+def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, unit, category, due_before, overdue,
+             as_of, sort: str, limit: int, offset: int) -> None:
+    """One item per line, its id first: id, status, received, due date (with '!' when overdue),
+    unit, category, duration, area, announcement, tags, file, transcript."""
+    from broadcast.feedback.cases import Cases
+    from broadcast.feedback.queue import list_items, parse_date
 
-    page = list_items(_conn(ws), **_filter_args(status, area, announcement, tag, date_range),
-                      limit=limit, offset=offset)
+    cases = Cases.of(ws)
+    page = list_items(_conn(ws), **_filter_args(ws, status, area, announcement, tag, date_range, unit, category,
+                                                due_before, overdue, as_of),
+                      limit=limit, offset=offset, order=sort)
+    judged_on = parse_date(as_of) if as_of else None
     for it in page.items:
         tags = f"[{','.join(it.tags)}]" if it.tags else "-"
         text = _one_line(it.best_transcript, 60) if it.best_transcript else "(no speech)"
-        click.echo(f"{it.id}\t{it.status}\t{it.received_at[:16].replace('T', ' ')}\t{_fmt_duration(it.duration)}\t"
-                   f"{it.area or '-'}\t{it.announcement_id or '-'}\t{tags}\t{it.source_name}\t{text}")
+        due = (it.due_date or "-") + ("!" if cases.is_overdue(it, judged_on) else "")
+        click.echo(f"{it.id}\t{it.status}\t{it.received_at[:16].replace('T', ' ')}\t{due}\t{it.unit or '-'}\t"
+                   f"{it.category or '-'}\t{_fmt_duration(it.duration)}\t{it.area or '-'}\t"
+                   f"{it.announcement_id or '-'}\t{tags}\t{it.source_name}\t{text}")
     shown_to = page.offset + len(page.items)
     more = f"; next page: --offset {shown_to}" if shown_to < page.total else ""
     click.echo(f"{len(page.items)} of {page.total} item(s){more}", err=True)
@@ -243,23 +273,48 @@ def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, limit: 
 @click.argument("item_id", type=int)
 @pass_workspace
 def show(ws: Workspace, item_id: int) -> None:
-    """Everything about one item: metadata, transcript, correction, segments."""
+    """Everything about one item: metadata, case (unit, category, due date, reply, history),
+    transcript, correction, segments."""
+    from broadcast.feedback.cases import Cases, reply_approval
     from broadcast.feedback.queue import get_item
 
-    it = get_item(_conn(ws), item_id)
+    cases = Cases.of(ws)
+    conn = _conn(ws)
+    it = get_item(conn, item_id)
+    overdue = "  OVERDUE" if cases.is_overdue(it) else ""
+    suggested = (f"    suggested: {it.suggested_announcement} (score {it.suggestion_score:.2f}; "
+                 f"confirm with `broadcast review link {it.id}`)"
+                 if it.suggested_announcement and it.announcement_id is None else "")
+    group = f"group #{it.group_id}" if it.group_id is not None else "-"
     lines = [
         f"#{it.id}  {it.status}  (version {it.version})",
         f"file:         {it.source_name}  ({_fmt_duration(it.duration)}, sha256 {it.sha256[:12]})",
         f"stored:       {show_path(ws.feedback_dir / it.stored_path)}",
         f"received:     {it.received_at}",
+        f"due:          {it.due_date or '-'}{overdue}",
+        f"unit:         {it.unit or '-'}  {cases.unit_name(it.unit)}",
+        f"category:     {it.category or '-'}  {cases.category_name(it.category)}",
+        f"contact:      {it.contact or '-'}",
         f"language:     {it.language or '?'}    model: {it.backend} {it.model}",
-        f"area:         {it.area or '-'}    announcement: {it.announcement_id or '-'}",
-        f"tags:         {', '.join(it.tags) or '-'}",
+        f"area:         {it.area or '-'}    announcement: {it.announcement_id or '-'}{suggested}",
+        f"tags:         {', '.join(it.tags) or '-'}    duplicates: {group}",
         f"reviewer:     {it.reviewer or '-'}    updated: {it.updated_at}",
         f"note:         {it.note or '-'}",
-        "transcript:",
-        f"  {it.transcript or '(no speech)'}",
     ]
+    if it.reply_text is not None:
+        approval = reply_approval(conn, it)
+        approved = f"approved by {approval['by']} at {approval['at']}" if approval else "not approved"
+        lines += [f"reply:        by {it.reply_by} at {it.reply_at}  ({approved})", f"  {it.reply_text}"]
+        if it.reply_audio:
+            lines.append(f"voice reply:  {show_path(ws.feedback_dir / it.reply_audio)}")
+    if it.closed_at:
+        lines.append(f"closed:       {it.closed_at}")
+    if it.assignments:
+        lines.append("assignments:")
+        for a in it.assignments:
+            lines.append(f"  {a['at']}  {a['actor']}: {a['unit'] or '-'} / {a['category'] or '-'}, "
+                         f"due {a['due_date'] or '-'}" + (f"  ({a['note']})" if a["note"] else ""))
+    lines += ["transcript:", f"  {it.transcript or '(no speech)'}"]
     if it.corrected_transcript is not None:
         lines += ["corrected:", f"  {it.corrected_transcript}"]
     lines.append("segments:")
@@ -278,11 +333,9 @@ def show(ws: Workspace, item_id: int) -> None:
 @pass_workspace
 def tag(ws: Workspace, item_id: int, tags: tuple[str, ...], remove: bool, by: str | None) -> None:
     """Add TAGS to an item (or remove them with --remove)."""
-    from broadcast.feedback.queue import tag_item
+    from broadcast.feedback.queue import get_item, tag_item
 
     conn = _conn(ws)
-    from broadcast.feedback.queue import get_item
-
     who = by or get_item(conn, item_id).reviewer or _default_reviewer()
     it = tag_item(conn, item_id, [] if remove else list(tags), remove=list(tags) if remove else [],
                   reviewer=who)
@@ -295,19 +348,23 @@ def _closing(status: str):
     @click.option("--by", "by", default=None, help="Reviewer name (default: $BROADCAST_REVIEWER or $USER).")
     @pass_workspace
     def command(ws: Workspace, item_id: int, note: str | None, by: str | None) -> None:
-        from broadcast.feedback import queue
+        from broadcast.feedback import cases, queue
 
-        action = queue.resolve if status == "resolved" else queue.dismiss
         conn = _conn(ws)
         who = by or queue.get_item(conn, item_id).reviewer or _default_reviewer()
-        it = action(conn, item_id, note=note, reviewer=who)
+        if status == "closed":
+            it = cases.close(conn, cases.Cases.of(ws), item_id, by=who, note=note)
+        else:
+            it = cases.dismiss(conn, item_id, by=who, note=note)
         click.echo(f"#{it.id}  {it.status}  by {it.reviewer}" + (f": {it.note}" if it.note else ""))
 
     return command
 
 
-review.command("resolve", help="Mark an item resolved (answered or acted on), with an optional --note.")(
-    _closing("resolved"))
+review.command("close", help="Close a case: answered, or handled without a written reply (say how in --note).")(
+    _closing("closed"))
+review.command("resolve", help="Close a case (the older name of `close`), with an optional --note.")(
+    _closing("closed"))
 review.command("dismiss", help="Mark an item dismissed (no action needed: noise, duplicate, test), "
                "with an optional --note.")(_closing("dismissed"))
 
@@ -317,17 +374,19 @@ review.command("dismiss", help="Mark an item dismissed (no action needed: noise,
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True, help="Output format.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE (default: standard output).")
-@click.option("--redact", is_flag=True, help="Mask phone numbers and ID numbers (CCCD, CMND) in the text.")
+@click.option("--redact", is_flag=True, help="Mask phone numbers and ID numbers (CCCD, CMND) in the text, "
+              "and the citizen's contact.")
 @pass_workspace
-def export(ws: Workspace, status, area, announcement, tag, date_range, fmt: str, output: Path | None,
-           redact: bool) -> None:
+def export(ws: Workspace, status, area, announcement, tag, date_range, unit, category, due_before, overdue, as_of,
+           fmt: str, output: Path | None, redact: bool) -> None:
     """Export the queue (filtered like `list`) as CSV: UTF-8 with BOM, so Excel shows
-    Vietnamese correctly; columns include the file name and the transcript."""
+    Vietnamese correctly; columns include the file name, the transcript and the case."""
     from broadcast.feedback.export import csv_text
     from broadcast.feedback.queue import iter_all
 
-    text = csv_text(iter_all(_conn(ws), **_filter_args(status, area, announcement, tag, date_range)),
-                    redacted=redact)
+    filters = _filter_args(ws, status, area, announcement, tag, date_range, unit, category, due_before, overdue,
+                           as_of)
+    text = csv_text(iter_all(_conn(ws), **filters), redacted=redact)
     if output is None:
         click.get_binary_stream("stdout").write(text.encode("utf-8"))
         return
@@ -341,4 +400,3 @@ def export(ws: Workspace, status, area, announcement, tag, date_range, fmt: str,
 def register(cli: click.Group) -> None:
     cli.add_command(transcribe)
     cli.add_command(review)
-

@@ -222,7 +222,7 @@ def main() -> None:
 
 # Modules that add commands to `cli`; each has `register(cli)`. Imported lazily by name so
 # that `broadcast --help` stays fast and one stage's heavy imports do not load for another.
-COMMAND_MODULES: list[str] = ["broadcast.cli.produce", "broadcast.cli.translations", "broadcast.cli.review", "broadcast.cli.voices", "broadcast.cli.web", "broadcast.cli.check", "broadcast.cli.play"]
+COMMAND_MODULES: list[str] = ["broadcast.cli.produce", "broadcast.cli.translations", "broadcast.cli.review", "broadcast.cli.review_cases", "broadcast.cli.voices", "broadcast.cli.web", "broadcast.cli.check", "broadcast.cli.play"]
 
 
 def _register_subcommands() -> None:

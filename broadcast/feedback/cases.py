@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from broadcast.core import audit
 from broadcast.core.config import FeedbackRules, Workspace
 from broadcast.feedback import linking, queue
 from broadcast.feedback.contact import check_contact, contact_from_recording
@@ -31,6 +32,8 @@ CAN_CLOSE = ("new", "assigned", "answered")
 CAN_DISMISS = ("new", "assigned", "answered", "closed")
 # How a case stands on a given day (the monthly report and the web page).
 STATES = ("on-time", "late", "open", "overdue", "dismissed")
+# The audit action of an official's approval of a reply text (the gate before a voice reply).
+APPROVE_REPLY = "approve-reply"
 # A reply recorded afterwards with only its date is taken as given at noon, local time.
 NOON = time(12, 0)
 
@@ -224,6 +227,38 @@ def reply(conn, cases: Cases, item_id: int, *, text: str, by: str, on: date | No
 def reply_sha256(text: str) -> str:
     """What an approval of a reply covers: the sha256 of its exact text."""
     return sha256_text(text)
+
+
+def subject(item_id: int) -> str:
+    return f"feedback:{item_id}"
+
+
+def reply_approval(conn, item: FeedbackItem) -> dict | None:
+    """The approval ({seq, by, at, sha256}) that covers the item's reply as it is now, or None
+    (no reply, never approved, or changed since)."""
+    if item.reply_text is None:
+        return None
+    r = conn.execute("SELECT * FROM audit_log WHERE action = ? AND subject = ? ORDER BY seq DESC LIMIT 1",
+                     (APPROVE_REPLY, subject(item.id))).fetchone()
+    if r is None or r["sha256"] != reply_sha256(item.reply_text):
+        return None
+    return {"seq": r["seq"], "by": r["actor"], "at": r["at"], "sha256": r["sha256"]}
+
+
+def approve_reply(conn, item_id: int, *, by: str) -> tuple[dict, bool]:
+    """Record `by`'s approval of the item's reply text as it is now: (approval, True), or
+    (the approval already covering it, False)."""
+    item = queue.get_item(conn, item_id)
+    if item.reply_text is None:
+        raise QueueError(f"feedback item #{item_id} has no reply to approve",
+                         hint=f"write it first: `broadcast review reply {item_id} --text … --by NAME`")
+    existing = reply_approval(conn, item)
+    if existing is not None:
+        return existing, False
+    audit.append(conn, actor=by, action=APPROVE_REPLY, subject=subject(item.id),
+                 sha256=reply_sha256(item.reply_text),
+                 detail={"reply_by": item.reply_by, "reply_at": item.reply_at})
+    return reply_approval(conn, item), True
 
 
 def _reply_one(conn, cases: Cases, item: FeedbackItem, version: int, text: str, by: str,

@@ -19,7 +19,8 @@ __all__ = ["BOM", "CCCD_MASK", "CMND_MASK", "COLUMNS", "ID_MASK", "NUMBER_MASK",
 
 BOM = "\ufeff"
 COLUMNS = ("id", "received_at", "source_name", "duration_s", "language", "status", "area", "announcement_id",
-           "tags", "transcript", "corrected_transcript", "reviewer", "note", "updated_at", "sha256")
+           "tags", "transcript", "corrected_transcript", "reviewer", "note", "updated_at", "sha256",
+           "category", "unit", "due_date", "contact", "reply_text", "reply_by", "reply_at", "closed_at", "group_id")
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"): "=HYPERLINK(…)" in a
 # transcript or in a file name the citizen chose would run when a clerk opens the file.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,6 +50,16 @@ def row(item: FeedbackItem, *, redacted: bool = False) -> dict[str, str]:
         "note": clean(item.note) or "",
         "updated_at": item.updated_at,
         "sha256": item.sha256,
+        "category": item.category or "",
+        "unit": item.unit or "",
+        "due_date": item.due_date or "",
+        # the contact is nothing but a phone number: redacted, it is only said to exist
+        "contact": (PHONE_MASK if redacted else item.contact) if item.contact else "",
+        "reply_text": clean(item.reply_text) or "",
+        "reply_by": item.reply_by or "",
+        "reply_at": item.reply_at or "",
+        "closed_at": item.closed_at or "",
+        "group_id": str(item.group_id) if item.group_id is not None else "",
     }
 
 

@@ -133,7 +133,7 @@ def get_item(conn: sqlite3.Connection, item_id: int) -> FeedbackItem:
     return _item(conn, row)
 
 
-def _parse_date(value: str | date) -> date:
+def parse_date(value: str | date) -> date:
     if isinstance(value, date):
         return value
     try:
@@ -177,16 +177,16 @@ def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = Non
             args.append(value)
     if due_before:
         where.append("due_date < ?")
-        args.append(_parse_date(due_before).isoformat())
+        args.append(parse_date(due_before).isoformat())
     if overdue_on:
         where.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))}) AND due_date < ?")
-        args += [*OPEN_STATUSES, _parse_date(overdue_on).isoformat()]
+        args += [*OPEN_STATUSES, parse_date(overdue_on).isoformat()]
     if date_from:
         where.append("substr(received_at, 1, 10) >= ?")
-        args.append(_parse_date(date_from).isoformat())
+        args.append(parse_date(date_from).isoformat())
     if date_to:
         where.append("substr(received_at, 1, 10) <= ?")
-        args.append(_parse_date(date_to).isoformat())
+        args.append(parse_date(date_to).isoformat())
     if search:
         where.append("(transcript LIKE ? OR coalesce(corrected_transcript, '') LIKE ? OR source_name LIKE ?"
                      " OR coalesce(note, '') LIKE ?)")
