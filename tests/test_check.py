@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broadcast.mastering import master as mastering
-from broadcast.check.runner import CHECK_NAME, run_check
+from broadcast import mastering
+from broadcast.media.decode import decode_file
+from broadcast.check import run_check
+from broadcast.produce.checkmarks import CHECK_NAME
 from broadcast.cli.root import cli
 from broadcast.core.config import load_workspace
 from broadcast.transcription.transcribe import load_backend
@@ -106,7 +108,7 @@ def test_device_cuda_without_a_gpu_is_one_clear_line(produced):
 def test_audio_cut_in_half_fails(produced, backend, tmp_path):
     root = copy_of(produced, tmp_path)
     path = audio_path(root, "ho-tro")
-    samples, rate = mastering.decode(path)
+    samples, rate = decode_file(path)
     encode_mp3(samples[: len(samples) // 2], rate, path)
     f = check(root, backend, "ho-tro").files[0]
     assert f.flag == "fail"
@@ -141,7 +143,7 @@ def test_number_missing_from_the_audio_is_flagged(produced, backend, tmp_path):
 def test_silent_file_fails(produced, backend, tmp_path):
     root = copy_of(produced, tmp_path)
     path = audio_path(root, "hop-dan")
-    samples, rate = mastering.decode(path)
+    samples, rate = decode_file(path)
     encode_mp3(samples * 0, rate, path)
     f = check(root, backend, "hop-dan").files[0]
     assert f.flag == "fail"
@@ -156,8 +158,8 @@ def test_produce_check_marks_a_failing_file_in_the_run_sheet(produced, backend, 
     good = json.loads(metas["hop-dan/vi"].read_text())["masters"]["loudspeaker"]
     meta = json.loads(metas["ho-tro/vi"].read_text())
     bad = masters / "broken-loudspeaker.mp3"
-    shutil.copyfile(good["cache"], bad)
-    meta["masters"]["loudspeaker"].update(cache=str(bad), sha256=good["sha256"], size=good["size"])
+    shutil.copyfile(masters / good["cache"], bad)   # the index names masters by file name
+    meta["masters"]["loudspeaker"].update(cache=bad.name, sha256=good["sha256"], size=good["size"])
     metas["ho-tro/vi"].write_text(json.dumps(meta))
 
     result = cli_run(root, "produce", "--date", DAY, "--check")

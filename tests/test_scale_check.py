@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from broadcast.check.runner import CHECK_NAME
+from broadcast.produce.checkmarks import CHECK_NAME
 from raycluster import ray_head, worker_pids  # noqa: F401  (ray_head is a fixture)
 from test_check import DAY, cli_run, copy_of, produced  # noqa: F401  (produced is a fixture)
 

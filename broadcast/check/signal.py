@@ -1,0 +1,55 @@
+"""The signal side of `broadcast check`: silence at the ends, clipping, and the length a file must
+have. The silence floor and the clip level are media.levels'; the programme layout mastering's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from broadcast.check.models import SignalReport
+from broadcast.mastering import GAP_BETWEEN_READINGS, TAIL_SILENCE
+from broadcast.media.levels import CLIP_LEVEL, SILENCE_DBFS
+
+# 20 ms frames; a frame quieter than SILENCE_DBFS (RMS) is silence. Mastered speech sits around
+# -14 LUFS, its pauses far below -50 dBFS.
+FRAME_SECONDS = 0.02
+
+
+def frame_levels(samples: np.ndarray, rate: int) -> np.ndarray:
+    """RMS level (dBFS) of each FRAME_SECONDS frame."""
+    n = max(1, int(FRAME_SECONDS * rate))
+    frames = len(samples) // n
+    if frames == 0:
+        return np.full(1, -np.inf)
+    x = samples[:frames * n].astype(np.float64).reshape(frames, n)
+    rms = np.sqrt(np.mean(x * x, axis=1))
+    with np.errstate(divide="ignore"):
+        return 20 * np.log10(rms)
+
+
+def sound_span(samples: np.ndarray, rate: int) -> tuple[float, float] | None:
+    """(first, last) second with sound, or None for silence."""
+    loud = np.flatnonzero(frame_levels(samples, rate) > SILENCE_DBFS)
+    if loud.size == 0:
+        return None
+    step = max(1, int(FRAME_SECONDS * rate)) / rate
+    return float(loud[0] * step), float((loud[-1] + 1) * step)
+
+
+def analyse_signal(samples: np.ndarray, rate: int) -> SignalReport:
+    """Length, silence at both ends, clipping and peak of a whole file, as it will be played."""
+    duration = len(samples) / rate if rate else 0.0
+    span = sound_span(samples, rate)
+    lead, trail = (duration, duration) if span is None else (span[0], max(0.0, duration - span[1]))
+    clipped = int(np.count_nonzero(np.abs(samples) >= CLIP_LEVEL))
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    return SignalReport(duration=round(duration, 3), leading_silence=round(lead, 2),
+                        trailing_silence=round(trail, 2), clipped_samples=clipped,
+                        clipped_share=clipped / max(1, samples.size),
+                        peak_dbfs=round(20 * np.log10(peak), 2) if peak > 0 else float("-inf"))
+
+
+def expected_duration(first_reading: list[float], readings: int) -> float:
+    """What the file's length must be: everything before the first reading (tones, ident) as
+    made, then the readings with their gaps, then the tail (mastering's programme layout)."""
+    start, end = first_reading
+    return start + readings * (end - start) + (readings - 1) * GAP_BETWEEN_READINGS + TAIL_SILENCE
