@@ -161,7 +161,7 @@ def package_cap(out: Output, scheduled: list[Scheduled]) -> None:
                     prof = PROFILES[e["profile"]]
                     resources.append(CapResource(
                         description=f"{ann.title} ({language_name(lang)}, {prof.name})",
-                        mime_type=prof.mime_type, size=e["size"], digest_sha1=sha1_file(out.folder / e["path"]),
+                        mime_type=prof.mime_type, size=e["size"], digest_sha1=sha1_file(out.sources[e["path"]]),
                         uri=e["path"]))
             infos.append(CapInfo(language=lang, headline=ann.title if lang == SOURCE_LANGUAGE else
                                  f"{ann.title} ({language_name(lang)})",
@@ -180,8 +180,7 @@ def package_cap(out: Output, scheduled: list[Scheduled]) -> None:
                 f"the CAP alert does not validate against CAP 1.2: {problems[0]}", ann.path,
                 hint="this is a bug in broadcast; report it with the announcement file"))
             continue
-        out.write_if_changed(path, xml)
-        out.entries.append(out.entry(path, kind="cap", announcement=ann.id, approval=ap.as_dict()))
+        out.add_file(path, xml, kind="cap", announcement=ann.id, approval=ap.as_dict())
 
 
 def _slug_sender(ws: Workspace) -> str:

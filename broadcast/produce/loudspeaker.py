@@ -35,18 +35,16 @@ def package_loudspeaker(out: Output, area_id: str, area: Area, playing: list[Sch
                     announcement_id=ann.id, title=ann.title, language=r.language, filename=name,
                     duration=m["duration"], readings=ann.readings,
                     status=status if sha == m["sha256"] else "ok"))
-    if not (entries or any(area_id in areas for _i, _w, areas in report.expired)
-            or any("loudspeaker" in s.announcement.channels for s in playing)):
+    withheld = [rundown.WithheldLine(w.announcement_id, w.title, w.priority, slot, w.language, w.reason, w.fix)
+                for w in report.withheld if area_id in w.areas
+                for slot in (w.slots or (None,))]
+    if not (entries or withheld or any("loudspeaker" in s.announcement.channels for s in playing)):
         return
-    folder.mkdir(parents=True, exist_ok=True)
-    missing = [(m.announcement_id, m.language, m.reason) for m in report.missing if m.area == area_id]
-    expired = [(i, why) for i, why, areas in report.expired if area_id in areas]
 
     def write_sheets(d) -> None:
         rundown.write_playlist(d / "playlist.m3u8", entries)
         rundown.write_rundown(d, area_name=area.name, station=ws.config.station, day=out.day,
-                              entries=entries, expired=expired, missing=missing)
+                              entries=entries, expired=[], missing=[], withheld=withheld,
+                              anchor=out.anchor["code"] if out.anchor else None)
 
-    out.write_generated(folder, write_sheets, SHEETS)
-    for name in SHEETS:
-        out.entries.append(out.entry(folder / name, kind="rundown", area=area_id))
+    out.write_generated(folder, write_sheets, SHEETS, kind="rundown", area=area_id)

@@ -45,6 +45,24 @@ class RenderResult:
     rendered: bool                         # False when everything came from the cache
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """Something scheduled for the day that does not go on air, said where the operator looks
+    (the run sheets) with why and the fix. `slots` / `language` None: all of them."""
+
+    announcement_id: str
+    title: str
+    priority: str
+    areas: tuple[str, ...]
+    slots: tuple[str, ...] | None
+    language: str | None
+    reason: str
+    fix: str = ""
+    kind: str = "failed"
+    """changed / not-approved / expired / missing: the database or the files positively say so
+    (its earlier files may be removed); failed: this run could not make it (they are kept)."""
+
+
 @dataclass
 class ProduceReport:
     day: date
@@ -58,6 +76,10 @@ class ProduceReport:
     failures: list[BroadcastError] = field(default_factory=list)
     expired: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     not_approved: list[str] = field(default_factory=list)
+    withheld: list[Withheld] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)      # previous files kept: their state is unknown now
+    seen_ids: set[str] = field(default_factory=set)    # valid announcement files found
+    invalid_ids: set[str] = field(default_factory=set)  # file stems of announcement files that do not load
     files: int = 0
 
 

@@ -1,9 +1,17 @@
 """The date folder being filled: where each file goes, what the manifest lists, what the report
-says. Every file is placed atomically and only when its bytes differ, so an unchanged rerun
-rewrites nothing and a reader never sees half a file."""
+says.
+
+Nothing under a final name changes until everything is ready: each new or changed file is first
+written into the folder's scratch area (`stage`), and only once all of them are there does
+`commit` rename them into place — renames need no space, so a disk that fills mid-run leaves the
+previous output exactly as it was. Files whose bytes are already right are not touched, so an
+unchanged rerun rewrites nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from broadcast.core.config import Area, Workspace
-from broadcast.core.fsutil import atomic_target, atomic_write_bytes, is_temp_name, sha256_file
+from broadcast.core.fsutil import is_temp_name, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
 from broadcast.produce.models import ProduceReport, Rendition, RenderResult
@@ -27,7 +35,11 @@ class Output:
     report: ProduceReport
     renditions: dict[str, Rendition]
     results: dict[str, RenderResult]
+    anchor: dict | None = None            # the audit-log entry the output is made from
     entries: list[dict] = field(default_factory=list)
+    pending: list[tuple[Path, Path]] = field(default_factory=list)   # (staged file, final name)
+    sources: dict[str, Path] = field(default_factory=dict)   # manifest path → where its bytes are now
+    _counter: Iterator[int] = field(default_factory=itertools.count)
 
     # ---- what can be placed
 
@@ -43,37 +55,61 @@ class Output:
 
     # ---- placing files
 
+    def stage_path(self, dest: Path) -> Path:
+        stage = self.folder / SCRATCH / "stage"
+        stage.mkdir(parents=True, exist_ok=True)
+        return stage / f"{next(self._counter):05d}-{dest.name}"
+
     def place(self, r: Rendition, res: RenderResult, profile: str, dest: Path, **where) -> dict:
-        """Copy the `profile` master under `dest` and list it in the manifest; returns the master."""
+        """Stage the `profile` master for `dest` (unless the same bytes are there) and list it in
+        the manifest; returns the master."""
         m = res.masters[profile]
         if dest.is_file() and sha256_file(dest) == m["sha256"]:
             self.report.unchanged += 1
         else:
-            with atomic_target(dest) as tmp:
-                shutil.copyfile(m["cache"], tmp)
+            staged = self.stage_path(dest)
+            shutil.copyfile(m["cache"], staged)
+            self.pending.append((staged, dest))
             self.report.written.append(self.rel(dest))
-        self.entries.append(self.entry(dest, m["sha256"], **audio_meta(r, res, profile, **where)))
+        self.sources[self.rel(dest)] = Path(m["cache"])
+        self.entries.append({"path": self.rel(dest), "sha256": m["sha256"], "size": m["size"],
+                             **audio_meta(r, res, profile, **where)})
         return m
 
-    def write_if_changed(self, path: Path, data: bytes) -> None:
+    def write_if_changed(self, path: Path, data: bytes) -> Path:
+        """Stage `data` for `path` unless it holds those bytes already; returns where the bytes
+        are now (the staged file or `path`)."""
         if path.is_file() and path.read_bytes() == data:
             self.report.unchanged += 1
-            return
-        atomic_write_bytes(path, data)
+            return path
+        staged = self.stage_path(path)
+        staged.write_bytes(data)
+        self.pending.append((staged, path))
         self.report.written.append(self.rel(path))
+        return staged
 
-    def write_generated(self, dest_dir: Path, writer: Callable[[Path], None], names: tuple[str, ...]) -> None:
-        """Let a writer make files `names` in a scratch folder, then place each only if it differs."""
-        scratch = self.folder / SCRATCH / dest_dir.name
+    def write_generated(self, dest_dir: Path, writer: Callable[[Path], None], names: tuple[str, ...],
+                        **extra) -> None:
+        """Let a writer make files `names` in a scratch folder, then stage each that differs and
+        list it in the manifest with `extra`."""
+        scratch = self.folder / SCRATCH / "gen" / f"{next(self._counter):05d}"
         scratch.mkdir(parents=True, exist_ok=True)
         writer(scratch)
         for name in names:
-            self.write_if_changed(dest_dir / name, (scratch / name).read_bytes())
-        shutil.rmtree(scratch, ignore_errors=True)
+            self.add_file(dest_dir / name, (scratch / name).read_bytes(), **extra)
 
-    def entry(self, path: Path, sha256: str | None = None, **extra) -> dict:
-        """A manifest entry; `sha256` when the bytes are already known (a master just placed)."""
-        return {"path": self.rel(path), "sha256": sha256 or sha256_file(path), "size": path.stat().st_size, **extra}
+    def add_file(self, path: Path, data: bytes, **extra) -> None:
+        """Stage `data` for `path` and list it in the manifest with `extra`."""
+        self.write_if_changed(path, data)
+        self.entries.append({"path": self.rel(path), "sha256": hashlib.sha256(data).hexdigest(),
+                             "size": len(data), **extra})
+
+    def commit(self) -> None:
+        """Rename every staged file into place (after all of them were written)."""
+        for staged, dest in self.pending:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, dest)
+        self.pending.clear()
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.folder))
@@ -90,19 +126,6 @@ def audio_meta(r: Rendition, res: RenderResult, profile: str, **where) -> dict:
         **res.speech, "approved_text_sha256": r.text_sha256,
         "approval": r.approval.as_dict(), "translation_approval": r.translation_approval,
     }
-
-
-def remove_stale(folder: Path, old_manifest: dict, keep: set[str], report: ProduceReport) -> None:
-    """Files the previous run made that this plan no longer has (an order that moved, an
-    announcement withdrawn) are removed, so operators never play a stale file."""
-    for entry in old_manifest.get("files", []):
-        rel = entry.get("path") if isinstance(entry, dict) else None
-        if not rel or rel in keep or ".." in Path(rel).parts:
-            continue
-        path = folder / rel
-        if path.is_file():
-            path.unlink()
-            report.removed.append(rel)
 
 
 def cleanup_temp_files(folder: Path) -> None:

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 
 from broadcast import __version__
 from broadcast.core import audit, db
@@ -32,9 +33,10 @@ from broadcast.produce.lock import ProduceLock
 from broadcast.produce.loudspeaker import package_loudspeaker
 from broadcast.produce.manifest import MANIFEST_NAME, ManifestError, read_manifest_or_empty
 from broadcast.produce.models import ProduceReport
-from broadcast.produce.output import SCRATCH, Output, cleanup_temp_files, remove_stale
+from broadcast.produce.output import SCRATCH, Output, cleanup_temp_files
 from broadcast.produce.cache import masters_dir
-from broadcast.produce.plan import gate, plan_renditions, profiles_for, schedule, today
+from broadcast.produce.integrity import anchor_of, require_intact_audit_log
+from broadcast.produce.plan import gate, plan_renditions, profiles_for, schedule, today, withhold
 from broadcast.produce.workers import render_all
 from broadcast.produce.zalo import package_zalo
 from broadcast.speech import station_ident
@@ -51,10 +53,12 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
     report = ProduceReport(day=day, folder=folder)
     conn = db.connect(ws.db_path)
     with ProduceLock(ws.state_dir, wait):
+        require_intact_audit_log(ws, conn)
         cleanup_temp_files(folder)
         cleanup_temp_files(masters_dir(ws))
-        scheduled = schedule(ws, day, gate(ws, conn, ids, report), report)
+        scheduled = schedule(ws, day, gate(ws, conn, ids, report, day), report)
         renditions = plan_renditions(ws, conn, scheduled, report)
+        anchor = anchor_of(conn, [s.approval.seq for s in scheduled])
 
         # Ident once per run; its fingerprint is part of every master's key.
         ident = None
@@ -69,7 +73,12 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
         results = render_all(ws, renditions, profiles_for(renditions), ident, ident_fp, jobs, report,
                              progress, executor)
 
-        out = Output(ws, day, folder, report, renditions, results)
+        for key, r in renditions.items():
+            if key not in results:      # its render failed: said on the run sheets too
+                withhold(report, r.announcement, "không tạo được âm thanh (rendering failed)",
+                         "see the error above; fix it and run `broadcast produce` again", language=r.language,
+                         kind="failed")
+        out = Output(ws, day, folder, report, renditions, results, anchor=anchor)
         # Files `broadcast check` did not pass are marked in the run sheet while their bytes are
         # the ones checked (a remade file starts unmarked until it is checked again).
         checked = rundown_statuses(folder)
@@ -79,36 +88,84 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
             package_zalo(out, area_id, area, playing)
         package_cap(out, scheduled)
 
-        write_manifest(ws, conn, out)
+        write_manifest(ws, conn, out, {s.announcement.id for s in scheduled}, set(ids) if ids else None)
         shutil.rmtree(folder / SCRATCH, ignore_errors=True)
     return report
 
 
-def write_manifest(ws: Workspace, conn, out: Output) -> None:
-    """Remove what the previous manifest listed and this run no longer makes, then write the
-    manifest (only when it changed; each new manifest is recorded in the audit log)."""
+def why_removed(ws: Workspace, report: ProduceReport, scheduled_ids: set[str], made: set[str],
+                only: set[str] | None, entry: dict) -> str | None:
+    """Why a file the previous run made may go now, or None to keep it. Only what the workspace
+    positively shows removes a file: its area left broadcast.toml, its announcement was made
+    again under another name, changed since approval, expired, withdrawn (its file is gone) or
+    no longer scheduled, or its translation is no longer approved. A run that merely failed to
+    make it (a broken voice, a full disk, an unreadable file) keeps the previous file."""
+    area, ann, lang = entry.get("area"), entry.get("announcement"), entry.get("language")
+    if area is not None and area not in ws.config.areas:
+        return "its area is no longer in broadcast.toml"
+    if ann is None:
+        return "made again" if entry.get("kind") == "rundown" else None
+    if only is not None and ann not in only:
+        return None                      # `produce ID…` speaks for those ids only
+    if ann in made:
+        return "made again under another name"
+    for w in report.withheld:
+        if w.announcement_id == ann and w.kind != "failed" and (w.language in (None, lang)):
+            if area is None or area in w.areas:
+                return w.reason
+    if ann in report.invalid_ids:
+        return None                      # a broken file says nothing about its approval
+    if ann not in report.seen_ids:
+        return "withdrawn: its announcement file is gone"
+    if ann not in scheduled_ids:
+        return "no longer scheduled on this date"
+    return None
+
+
+def write_manifest(ws: Workspace, conn, out: Output, scheduled_ids: set[str], only: set[str] | None) -> None:
+    """Put the staged files in place, write the manifest (only when it changed; each new manifest
+    is recorded in the audit log), then remove what the previous run made that is positively
+    gone. Files kept for want of a reason stay listed, so `verify` still vouches for them."""
     report, folder = out.report, out.folder
     try:
         old_manifest = read_manifest_or_empty(folder)
     except ManifestError:
         old_manifest = {}     # a corrupt previous manifest: nothing is removed on its word
+    keep = {e["path"] for e in out.entries}
+    made = {e["announcement"] for e in out.entries if e.get("announcement")}
+    remove: list[str] = []
+    for entry in old_manifest.get("files", []):
+        rel = entry.get("path")
+        if rel in keep or not isinstance(rel, str) or ".." in Path(rel).parts:
+            continue
+        if why_removed(ws, report, scheduled_ids, made, only, entry) is not None:
+            remove.append(rel)
+        elif (folder / rel).is_file():
+            out.entries.append(entry)
+            report.kept.append(rel)
     manifest = {
         "date": out.day.isoformat(),
         "commune": ws.config.commune_name,
         "station": ws.config.station,
         "broadcast_version": __version__,
+        "audit_anchor": out.anchor,
         "files": out.entries,
         "missing": [asdict(m) for m in report.missing],
         "expired": [{"announcement": i, "reason": why, "areas": list(areas)} for i, why, areas in report.expired],
+        "withheld": [asdict(w) for w in report.withheld],
         "failed": [str(f) for f in report.failures],
     }
-    remove_stale(folder, old_manifest, {e["path"] for e in out.entries}, report)
-    data = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    data = json.dumps(manifest, ensure_ascii=False, indent=2, default=list).encode("utf-8") + b"\n"
     path = folder / MANIFEST_NAME
-    if not (path.is_file() and path.read_bytes() == data):
-        atomic_write_bytes(path, data)
-        report.written.append(MANIFEST_NAME)
+    changed = not (path.is_file() and path.read_bytes() == data)
+    if changed:
+        out.write_if_changed(path, data)
+    out.commit()                          # every file, the manifest last
+    if changed:
         audit.append(conn, actor=os.environ.get("USER", "broadcast"), action="produce",
                      subject=out.day.isoformat(), sha256=hashlib.sha256(data).hexdigest(),
                      detail={"files": len(out.entries), "failed": len(report.failures)})
+    for rel in remove:
+        (folder / rel).unlink(missing_ok=True)
+        report.removed.append(rel)
     report.files = len(out.entries)

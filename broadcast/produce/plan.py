@@ -13,7 +13,7 @@ from broadcast.core.languages import SOURCE_LANGUAGE, language_name
 from broadcast.core.models import Announcement, Approval
 from broadcast.intake.announcements import load_announcements
 from broadcast.intake.approval import require_approved
-from broadcast.produce.models import Missing, ProduceReport, Rendition, Scheduled
+from broadcast.produce.models import Missing, ProduceReport, Rendition, Scheduled, Withheld
 from broadcast.speech import has_speech_route
 from broadcast.translations import translation_state
 
@@ -29,10 +29,21 @@ def slot_moment(ws: Workspace, day: date, slot: str) -> datetime:
     return datetime.combine(day, ws.config.slots[slot], tzinfo=ws.config.tz)
 
 
-def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> list[tuple[Announcement, Approval]]:
+def withhold(report: ProduceReport, ann: Announcement, reason: str, fix: str = "", *, kind: str,
+             slots: tuple[str, ...] | None = None, language: str | None = None,
+             areas: tuple[str, ...] | None = None) -> None:
+    report.withheld.append(Withheld(ann.id, ann.title, ann.priority, areas or ann.areas, slots, language,
+                                    reason, fix, kind))
+
+
+def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
+         day: date | None = None) -> list[tuple[Announcement, Approval]]:
     """Only the exact approved content goes on: invalid files and files changed since approval
-    are failures; never-approved drafts are listed (a failure only when asked for by id)."""
+    are failures; never-approved drafts are listed (a failure only when asked for by id). Those
+    scheduled on `day` are also withheld on the run sheets, with the fix."""
     good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
+    report.seen_ids = {a.id for a in good}
+    report.invalid_ids = {Path(str(e.path)).stem for e in bad}
     wanted = set(ids or [])
     if not ids:
         report.failures.extend(bad)
@@ -44,6 +55,11 @@ def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport) -> l
             out.append((ann, require_approved(conn, ann)))
         except NotApproved as exc:
             now = datetime.now(ws.config.tz)
+            if day is not None and day in ann.dates and not ann.expired_at(now):
+                why = "chưa được duyệt (not approved)" if exc.reason == "not approved" else \
+                    f"đã sửa sau khi duyệt (changed since approval): {exc.reason}"
+                withhold(report, ann, why, exc.problem.hint or "",
+                         kind="not-approved" if exc.reason == "not approved" else "changed")
             if exc.reason == "not approved" and ann.expired_at(now):
                 # it could not have been approved: say why it is left out
                 report.expired.append((ann.id, f"expired {ann.expires.isoformat()}, left out", ann.areas))
@@ -70,6 +86,9 @@ def schedule(ws: Workspace, day: date, approved: list[tuple[Announcement, Approv
         for s in ann.slots:
             if s not in slots:
                 report.expired.append((ann.id, f"expired {ann.expires.isoformat()}, left out of {s}", ann.areas))
+                withhold(report, ann, f"hết hạn (expired {ann.expires.isoformat()})",
+                         "approve a new version with a later `expires:` if it must still be read", slots=(s,),
+                         kind="expired")
         if slots:
             scheduled.append(Scheduled(ann, approval, slots))
     return scheduled
@@ -94,9 +113,12 @@ def renditions_for(ws: Workspace, conn: sqlite3.Connection, ann: Announcement, a
         if rendition is not None:
             out[lang] = rendition
         else:
-            for area_id in ann.areas:
-                if lang in ws.config.areas[area_id].languages:
-                    report.missing.append(Missing(ann.id, lang, area_id, reason))
+            areas = tuple(a for a in ann.areas if lang in ws.config.areas[a].languages)
+            for area_id in areas:
+                report.missing.append(Missing(ann.id, lang, area_id, reason))
+            if areas:
+                withhold(report, ann, f"thiếu bản {language_name(lang)} (missing rendition): {reason}",
+                         language=lang, areas=areas, kind="missing")
     return out
 
 

@@ -81,10 +81,34 @@ def write_playlist(path: Path, entries: list[RundownEntry]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
+@dataclass(frozen=True)
+class WithheldLine:
+    """One line of the run sheet's 'not on air' list: what, where (slot, language), why, the fix."""
+
+    announcement_id: str
+    title: str
+    priority: str
+    slot: str | None
+    language: str | None
+    reason: str
+    fix: str = ""
+
+    @property
+    def emergency(self) -> bool:
+        return self.priority == "emergency"
+
+
+def order_withheld(lines: list[WithheldLine]) -> list[WithheldLine]:
+    """Emergencies first (they stand at the top of the sheet), then by priority and id."""
+    return sorted(lines, key=lambda w: (play_order_key(w.priority, w.announcement_id), w.slot or "", w.language or ""))
+
+
 def _context(*, area_name: str, station: str, day: date, entries: list[RundownEntry],
-             expired: list[tuple[str, str]], missing: list[tuple[str, str, str]]) -> dict:
+             expired: list[tuple[str, str]], missing: list[tuple[str, str, str]],
+             withheld: list[WithheldLine] = (), anchor: str | None = None) -> dict:
     return {
         "area_name": area_name, "station": station, "day": day.strftime("%d/%m/%Y"),
+        "withheld": order_withheld(list(withheld)), "anchor": anchor,
         "day_iso": day.isoformat(), "slots": group_by_slot(entries), "expired": expired,
         "missing": missing, "language_name": language_name, "duration": format_duration,
         "priority_label": lambda p: PRIORITY_LABELS.get(p, (p, p)),
@@ -95,6 +119,15 @@ def _context(*, area_name: str, station: str, day: date, entries: list[RundownEn
 def render_text(**kw) -> str:
     c = _context(**kw)
     out = [f"{c['station']}", f"LỊCH PHÁT / RUN SHEET — {c['area_name']} — ngày {c['day']}", ""]
+    if c["withheld"]:
+        out.append("!! KHÔNG PHÁT — đã lên lịch nhưng không được phát (WITHHELD FROM AIR: scheduled, not on air):")
+        for w in c["withheld"]:
+            where = " · ".join(x for x in (w.slot, language_name(w.language) if w.language else None) if x)
+            mark = "[KHẨN CẤP / EMERGENCY] " if w.emergency else ""
+            out.append(f"  - {mark}{w.title} ({w.announcement_id}){' — ' + where if where else ''}: {w.reason}")
+            if w.fix:
+                out.append(f"      cách sửa (fix): {w.fix}")
+        out.append("")
     if not c["slots"]:
         out.append("Không có bản tin nào trong ngày (no announcements today).")
     for slot in c["slots"]:
@@ -118,6 +151,8 @@ def render_text(**kw) -> str:
         out.append("Thiếu bản ngôn ngữ (missing renditions):")
         out += [f"  - {i} [{language_name(lang)}]: {why}" for i, lang, why in c["missing"]]
         out.append("")
+    if c["anchor"]:
+        out.append(f"Mã nhật ký duyệt (audit anchor): {c['anchor']}")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -130,9 +165,11 @@ def render_html(**kw) -> str:
 
 
 def write_rundown(folder: Path, *, area_name: str, station: str, day: date, entries: list[RundownEntry],
-                  expired: list[tuple[str, str]], missing: list[tuple[str, str, str]]) -> None:
+                  expired: list[tuple[str, str]], missing: list[tuple[str, str, str]],
+                  withheld: list[WithheldLine] = (), anchor: str | None = None) -> None:
     """rundown.txt and rundown.html in `folder`, each written atomically."""
-    kw = dict(area_name=area_name, station=station, day=day, entries=entries, expired=expired, missing=missing)
+    kw = dict(area_name=area_name, station=station, day=day, entries=entries, expired=expired, missing=missing,
+              withheld=withheld, anchor=anchor)
     folder = Path(folder)
     atomic_write_text(folder / "rundown.txt", render_text(**kw))
     atomic_write_text(folder / "rundown.html", render_html(**kw))

@@ -138,6 +138,5 @@ def package_zalo(out: Output, area_id: str, area: Area, playing: list[Scheduled]
             out.place(r, res, "zalo", folder / f"{ann.id}-{lang}{extension}", area=area_id)
             text = zalo_message(ann.title, out.day, lang, r.text, station=out.ws.config.station)
             txt = folder / f"{ann.id}-{lang}.txt"
-            out.write_if_changed(txt, text.encode("utf-8"))
-            out.entries.append(out.entry(txt, kind="zalo-text", announcement=ann.id, language=lang,
-                                         area=area_id, approved_text_sha256=r.text_sha256))
+            out.add_file(txt, text.encode("utf-8"), kind="zalo-text", announcement=ann.id, language=lang,
+                         area=area_id, approved_text_sha256=r.text_sha256)
