@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from broadcast.cli.root import PartialFailure, pass_workspace
-from broadcast.cli.ui import console, error
+from broadcast.cli.ui import error
 from broadcast.core.config import Workspace
 
 OUTPUT_HELP = ("Where to air: alsa[:DEVICE], pulse[:SINK], icecast://source:PASSWORD@HOST:PORT/MOUNT or "
@@ -127,19 +127,13 @@ def _now(ws: Workspace, ann_id: str, areas: list[str], day: date | None, output:
 
 
 def _list_outputs(ws: Workspace) -> None:
-    from rich.table import Table
-
     from broadcast.playout.devices import list_outputs
 
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("output", "where", "usable now", "note"):
-        table.add_column(col)
     rows = list_outputs(ws)
     for r in rows:
-        table.add_row(r.name, r.where, "[green]yes[/green]" if r.usable else "[red]no[/red]", r.note)
-    console.print(table)
+        click.echo(f"{'yes' if r.usable else 'no ':<4} {r.name}  ({r.where}): {r.note}")
     if not rows:
-        console.print("no sound devices found and no output configured; see `broadcast play --help`")
+        click.echo("no sound devices found and no output configured; see `broadcast play --help`")
 
 
 def _install_service(ws: Workspace, areas: list[str], output: str | None, yes: bool, unit_dir: Path | None) -> None:

@@ -60,7 +60,7 @@ def probe(ws: Workspace, spec: OutputSpec) -> tuple[bool, str]:
         return False, f"ffmpeg cannot run: {exc}"
     if proc.returncode != 0:
         said = " / ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())[-300:]
-        return False, said or f"ffmpeg exit {proc.returncode}"
+        return False, spec.redact(said) or f"ffmpeg exit {proc.returncode}"
     return True, "opened"
 
 

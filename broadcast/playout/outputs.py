@@ -79,6 +79,14 @@ class OutputSpec:
             return f"icecast://{user}{u.hostname}:{u.port}{u.path}"
         return f"{self.kind}:{self.target}"
 
+    def redact(self, text: str) -> str:
+        """`text` (ffmpeg's words, say) without the Icecast password."""
+        if self.kind == "icecast":
+            u = urlsplit(self.target)
+            for secret in {u.password, unquote(u.password or "")} - {None, ""}:
+                text = text.replace(secret, "***")
+        return text
+
     @property
     def key(self) -> str:
         """A name for the output's lock and control folder (state/playout/<key>/)."""
@@ -246,7 +254,7 @@ class Sink:
     def why(self) -> str:
         said = " / ".join(self._stderr) or "no message"
         code = self.proc.poll() if self.proc else None
-        return f"ffmpeg for {self.spec.display} stopped (exit {code}): {said}"
+        return self.spec.redact(f"ffmpeg for {self.spec.display} stopped (exit {code}): {said}")
 
     def write(self, pcm: bytes) -> None:
         if not self.alive:
