@@ -124,6 +124,15 @@ class Cases:
                 and (day or self.today()).isoformat() > item.due_date)
 
 
+def _moment(cases: Cases, on: date | None, what: str) -> datetime:
+    """Now, or noon on the day `on` for something recorded afterwards (never in the future)."""
+    if on is None:
+        return cases.now()
+    if on > cases.today():
+        raise QueueError(f"the {what} date {on} is in the future", hint="give today's date or an earlier one")
+    return datetime.combine(on, NOON, cases.tz)
+
+
 def _refuse(item: FeedbackItem, action: str, allowed: tuple[str, ...]) -> None:
     if item.status not in allowed:
         raise QueueError(f"feedback item #{item.id} is {item.status}: cannot {action} it",
@@ -209,14 +218,12 @@ def reply(conn, cases: Cases, item_id: int, *, text: str, by: str, on: date | No
     text = text.strip()
     if not text:
         raise QueueError("the reply is empty", hint="give the reply's text with --text")
-    at = datetime.combine(on, NOON, cases.tz) if on is not None else cases.now()
-    if at.date() > cases.today():
-        raise QueueError(f"the reply date {at.date()} is in the future", hint="give today's date or an earlier one")
+    at = _moment(cases, on, "reply")
     item, version = _get(conn, item_id, expected_version)
     _refuse(item, "reply to", CAN_REPLY)
     targets = [(item, version)]
     if group and item.group_id is not None:
-        members = queue.iter_all(conn, group=item.group_id, status=list(CAN_REPLY))
+        members = queue.iter_all(conn, group=item.group_id, status=list(OPEN_STATUSES))
         targets += [(m, m.version) for m in members if m.id != item.id]
     done = []
     for target, target_version in targets:
@@ -281,12 +288,14 @@ def correct(conn, item_id: int, text: str, *, by: str, expected_version: int | N
     return queue.correct(conn, item_id, text, reviewer=by, expected_version=expected_version)
 
 
-def close(conn, cases: Cases, item_id: int, *, by: str, note: str | None = None,
+def close(conn, cases: Cases, item_id: int, *, by: str, note: str | None = None, on: date | None = None,
           expected_version: int | None = None) -> FeedbackItem:
-    """Close the case: answered, or handled without a written reply (say how in `note`)."""
+    """Close the case: answered, or handled without a written reply (say how in `note`; its
+    date, now or `on`, then counts as the day the citizen was answered)."""
+    at = _moment(cases, on, "closing")
     item, version = _get(conn, item_id, expected_version)
     _refuse(item, "close", CAN_CLOSE)
-    changes: dict = {"status": "closed", "closed_at": cases.now().isoformat(timespec="seconds"), "reviewer": by}
+    changes: dict = {"status": "closed", "closed_at": at.isoformat(timespec="seconds"), "reviewer": by}
     if note is not None:
         changes["note"] = note
     return queue.update_item(conn, item_id, version, actor=by, action="feedback-close", **changes)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from broadcast.feedback.cases import Cases
+from broadcast.feedback.cases import Cases, admit
 from broadcast.feedback.export import BOM, spreadsheet_safe
 from broadcast.feedback.models import FeedbackItem, QueueError
 from broadcast.feedback.queue import iter_all
@@ -103,6 +103,7 @@ def monthly_report(conn, cases: Cases, month: str, *, as_of: date | None = None)
     as_of = as_of or min(last, cases.today())
     if as_of < first:
         raise QueueError(f"{as_of} is before {month} began", hint="give an --as-of day in or after the month")
+    admit(conn, cases, link=False)    # every item has its due date
     config = cases.ws.config
     names = {
         "category": lambda k: cases.category_name(k),
