@@ -1,4 +1,16 @@
-"""The language table (BCP 47 tag → name), one place for the whole project."""
+"""The language table (BCP 47 tag → name), one place for the whole project.
+
+Checked against the languages VOV4 (Hệ phát thanh dân tộc, Đài Tiếng nói Việt Nam) broadcasts in:
+Mông, Dao, Thái, Ê Đê, Jơ Rai, Ba Na, Xơ Đăng, K'Ho, Chăm, Khmer, M'Nông, Cơ Tu, and Tày–Nùng.
+Every one of them is here, under its ISO 639-3 code (BCP 47 takes the ISO 639-1 code where one
+exists: km, lo, vi). Where ISO 639-3 splits a people's speech into several languages, the code
+is the variety spoken, written and broadcast in Vietnam:
+  cmo  Central Mnong, whose dialects include Bunong and Preh: VOV4's M'Nông programme calls its
+       language "nău ngơi Bunong"; Eastern Mnong (mng, Rolom, Gar) and Southern Mnong (mnn) are
+       other varieties, to be added if an area speaks them.
+  ktv  Eastern Katu: the Cơ Tu of Quảng Nam, Đà Nẵng and Huế; Western Katu (kuf) is spoken in Laos.
+  kpm  Koho (K'Ho, Cơ Ho) of Lâm Đồng.   sed  Sedang (Xơ Đăng) of Kon Tum and Quảng Nam.
+  hmn  the Hmong macrolanguage: Vietnam's Mông script and VOV4 serve all its local varieties."""
 
 from __future__ import annotations
 
@@ -18,6 +30,10 @@ LANGUAGES: dict[str, str] = {
     "jra": "Gia Rai",
     "bdq": "Ba Na",
     "cjm": "Chăm",
+    "sed": "Xơ Đăng",
+    "kpm": "K'Ho",
+    "cmo": "M'Nông",
+    "ktv": "Cơ Tu",
     "lo": "Lào",
     "en": "English",
 }
