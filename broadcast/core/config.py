@@ -481,3 +481,68 @@ unit = "van-phong"
 # announcements = "announcements"
 # output = "output"
 """
+
+
+# ---------------------------------------------------------------- [record]: human readings
+
+
+@dataclass(frozen=True)
+class RecordLimits:
+    """When a human reading passes (`[record]` in broadcast.toml overrides any of these by name;
+    `[record.phrases]` holds the texts of the fixed phrases). Shares are 0–1. Calibrated on
+    espeak-ng readings heard by the packaged Whisper base model: README, "Recorded readings"."""
+
+    sentence_heard: float = 0.4
+    """A sentence is heard when at least this share of its syllables was heard."""
+    number_heard: float = 0.3
+    """A number is heard when at least this share of its syllables was heard (alike), …"""
+    number_present: float = 0.8
+    """… at least this share of each group of its digits ("15", "12", "2026" of 15/12/2026) has
+    something heard in its place (a syllable misheard is there, one left out is not: "mười lăm"
+    read as "mười"), and none was heard as another number word."""
+    match_similarity: float = 0.6
+    """Two syllables (toneless) at least this alike (rapidfuzz ratio) count as the same one heard."""
+    refuse_below: float = 0.2
+    """Under this share of the whole text heard, the take is not a reading of the text at all."""
+    extra_words: int = 8
+    """This many heard syllables in a row that are not in the text are reported as extra speech."""
+    max_clipped_share: float = 0.001
+    """More samples than this share at full scale: clipped, record again with the level lower."""
+    min_loudness_lufs: float = -45.0
+    """A take quieter than this (integrated, after cleaning) is too quiet: noise would be raised with it."""
+    min_words_per_s: float = 0.7
+    """Plausible reading speed for a text (words, Vietnamese syllables, per second of speech) for
+    languages Whisper does not hear; outside it the take is not a reading of that text."""
+    max_words_per_s: float = 8.0
+    length_slack_s: float = 10.0
+    """Seconds allowed beyond the slowest plausible reading (an intro, a long pause)."""
+    max_upload_mb: float = 50.0
+    """The studio refuses larger uploads."""
+
+
+def record_limits(config: Config, source: Path | None = None) -> RecordLimits:
+    """`[record]` of broadcast.toml as RecordLimits (WorkspaceError naming the key when wrong)."""
+    section = config.section("record")
+    known = RecordLimits.__dataclass_fields__
+    values: dict = {}
+    for key, value in section.items():
+        if key == "phrases":
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+                raise WorkspaceError("must be a table of texts", source, field="record.phrases",
+                                     hint='e.g. opening = "Kính thưa bà con …"')
+            continue
+        if key not in known:
+            raise WorkspaceError(f"unknown setting {key!r}", source, field=f"record.{key}",
+                                 hint=f"known: {', '.join(known)}, phrases")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise WorkspaceError(f"must be a number, not {value!r}", source, field=f"record.{key}")
+        if key != "min_loudness_lufs" and value < 0:
+            raise WorkspaceError("must not be negative", source, field=f"record.{key}")
+        if key in ("sentence_heard", "number_heard", "number_present", "match_similarity", "refuse_below") \
+                and value > 1:
+            raise WorkspaceError("is a share: between 0 and 1", source, field=f"record.{key}")
+        values[key] = int(value) if key == "extra_words" else float(value)
+    limits = RecordLimits(**values)
+    if limits.min_words_per_s > limits.max_words_per_s:
+        raise WorkspaceError("min_words_per_s is above max_words_per_s", source, field="record")
+    return limits
