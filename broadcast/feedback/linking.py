@@ -173,6 +173,7 @@ def near_duplicate_groups(items: Iterable[FeedbackItem], threshold: float = GROU
         return []
     long_scores = process.cdist(texts, texts, scorer=fuzz.token_set_ratio, processor=utils.default_process)
     parent = list(range(len(pool)))
+    area = [i.area for i in pool]       # a group's known area (kept at its root)
 
     def root(k: int) -> int:
         while parent[k] != k:
@@ -182,13 +183,14 @@ def near_duplicate_groups(items: Iterable[FeedbackItem], threshold: float = GROU
 
     for i in range(len(pool)):
         for j in range(i + 1, len(pool)):
-            a, b = pool[i], pool[j]
-            if a.area and b.area and a.area != b.area:
-                continue
+            ri, rj = root(i), root(j)
+            if ri == rj or area[ri] and area[rj] and area[ri] != area[rj]:
+                continue    # one group already, or two groups in two areas (never joined, even through a third)
             short = min(len(texts[i].split()), len(texts[j].split())) < SHORT_WORDS
             score = fuzz.token_sort_ratio(texts[i], texts[j]) if short else float(long_scores[i][j])
             if score >= threshold:
-                parent[root(i)] = root(j)
+                parent[ri] = rj
+                area[rj] = area[rj] or area[ri]
     groups: dict[int, list[FeedbackItem]] = {}
     for k, item in enumerate(pool):
         groups.setdefault(root(k), []).append(item)
