@@ -138,10 +138,11 @@ def floor(root: Path, count: int, jobs: int) -> tuple[float, float]:
     return time.perf_counter() - start, cpu
 
 
-# Each stage's functions as cProfile names them: (file under broadcast/, function).
+# Each stage's functions as cProfile names them: (file under broadcast/, function); a list
+# where the function has lived in more than one place.
 F = {
     "produce": ("produce/pipeline.py", "produce"),
-    "render_all": ("produce/workers.py", "render_all"),
+    "render_all": [("produce/workers.py", "render_all"), ("produce/pipeline.py", "_render_all")],
     "synthesize": ("speech/synth.py", "synthesize"),
     "station_ident": ("speech/synth.py", "station_ident"),
     "build_programme": ("mastering/programme.py", "build_programme"),
@@ -159,19 +160,39 @@ F = {
 }
 
 
+# `python -m broadcast ARGS` under cProfile timed in CPU seconds (this process's, plus its children's
+# as each is waited for: espeak-ng), so a busy machine does not change the split.
+PROFILE_RUNNER = """
+import cProfile, os, runpy, sys, time
+def cpu():
+    t = os.times()
+    return time.process_time() + t.children_user + t.children_system
+out, sys.argv = sys.argv[1], ["broadcast", *sys.argv[2:]]
+profiler = cProfile.Profile(cpu)
+try:
+    profiler.runcall(runpy.run_module, "broadcast", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    if exc.code:
+        raise
+finally:
+    profiler.dump_stats(out)
+"""
+
+
 def profile_stages(root: Path, count: int) -> dict:
-    """One cold `produce --jobs 1` (everything in one process) under cProfile, summed by stage.
-    Seconds are wall time inside the profiler (which adds a little to Python-heavy parts)."""
+    """One cold `produce --jobs 1` (everything in one process) under cProfile, summed by stage,
+    in CPU seconds (the profiler adds a little to Python-heavy parts)."""
     make_workspace(root, count)
     prof = root / "produce.prof"
-    wall, _, cpu = run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "broadcast", "--workspace",
-                        str(root), "produce", "--date", DAY, "--jobs", "1"], env={**os.environ, "CI": "1"})
+    wall, _, cpu = run([sys.executable, "-c", PROFILE_RUNNER, str(prof), "--workspace", str(root), "produce",
+                        "--date", DAY, "--jobs", "1"], env={**os.environ, "CI": "1"})
     stats = pstats.Stats(str(prof)).stats
     keys = {}
     for key in stats:
-        for name, (file, func) in F.items():
-            if key[2] == func and key[0].replace(os.sep, "/").endswith("broadcast/" + file):
-                keys[name] = key
+        for name, where in F.items():
+            for file, func in where if isinstance(where, list) else [where]:
+                if key[2] == func and key[0].replace(os.sep, "/").endswith("broadcast/" + file):
+                    keys[name] = key
 
     def total(name: str) -> float:
         return stats[keys[name]][3] if name in keys else 0.0
@@ -198,10 +219,10 @@ def profile_stages(root: Path, count: int) -> dict:
         "verify_measure": via("measure_pcm", "master_to"),
         "encode_mp3": total("encode_mp3"), "encode_aac": total("encode_libav"),
         "master_total": total("master"), "render_total": total("render_all"), "produce_total": total("produce"),
-        "outside_produce": wall - total("produce"),   # interpreter start, imports, the profiler's dump
+        "outside_produce": cpu - total("produce"),    # interpreter start, imports, the profiler's dump
         "masters": stats[keys["master"]][1] if "master" in keys else 0,
     }
-    return {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+    return {"unit": "CPU seconds", "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
             "stages": {k: round(v, 2) for k, v in stages.items()},
             "detail": {k: round(v, 2) if isinstance(v, float) else v for k, v in detail.items()}}
 
@@ -289,9 +310,20 @@ def main() -> None:
     parser.add_argument("--encoders", action="store_true",
                         help="only time the system's LAME against lameenc on the same PCM")
     parser.add_argument("--repeats", type=int, default=7, help="runs of each encoder (--encoders)")
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only the per-stage profile of one cold --jobs 1 run (bench-results/produce-stages.json)")
     args = parser.parse_args()
     if args.encoders:
         bench_encoders(args.output or ROOT / "bench-results" / "mp3-encoders.json", args.repeats)
+        return
+    if args.stages_only:
+        with tempfile.TemporaryDirectory(prefix="bench-produce-") as tmp:
+            report = {"benchmark": "produce-stages", "command": "scripts/bench-produce --stages-only",
+                      "announcements": args.announcements, **profile_stages(Path(tmp) / "ws", args.announcements)}
+        output = args.output or ROOT / "bench-results" / "produce-stages.json"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(report, indent=2))
         return
     args.output = args.output or ROOT / "bench-results" / "produce.json"
     n, cores = args.announcements, os.cpu_count() or 1
