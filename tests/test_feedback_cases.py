@@ -98,6 +98,17 @@ def test_init_writes_commune_defaults(tmp_path):
     assert (9, 2) in rules.holidays and (1, 1) in rules.holidays
 
 
+def test_a_workspace_without_feedback_settings_gets_the_defaults(ws):
+    """A broadcast.toml from before cases (conftest's has no [feedback] table) works as one made
+    by `broadcast init` now: the same units, categories and fixed holidays."""
+    rules = ws.load().config.feedback
+    assert rules.categories["an-ninh"].unit == "cong-an" and rules.days == 10 and (4, 30) in rules.holidays
+    conn = db.connect(ws.load().db_path)
+    queue.add_item(conn, new("a"))
+    r = ws.run("review", "assign", "1", "--category", "an-ninh", "--by", "Chị Lan")
+    assert r.exit_code == 0 and "cong-an / an-ninh  due 2025-11-14" in r.output
+
+
 @pytest.mark.parametrize("bad, field, message", [
     ('[feedback]\nholidays = ["2025-13-01"]\n', "feedback.holidays", "is not a date"),
     ('[feedback.categories.x]\nname = "X"\ndays = "mười"\n', "feedback.categories.x.days", "number of working days"),
@@ -154,6 +165,8 @@ def test_due_date_assignment_history_reply_close(conn, rules):
     assert rules.state_on(item, D("2025-11-19")) == "open"      # the reply did not exist yet
     item = cases.close(conn, rules, item.id, by="Anh Tú", note="dân đã xác nhận")
     assert item.status == "closed" and item.closed_at
+    other, _ = queue.add_item(conn, new("b"))     # closed through the plain queue API: dated too
+    assert queue.update_item(conn, other.id, 1, status="closed").closed_at
     with pytest.raises(QueueError, match="is closed: cannot reply to it"):
         cases.reply(conn, rules, item.id, text="nữa", by="x")
     with pytest.raises(QueueError, match="is closed: cannot assign"):

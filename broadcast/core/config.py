@@ -312,11 +312,22 @@ def _answer_days(value: object) -> int | None:
     return value
 
 
+@functools.lru_cache(maxsize=1)
+def default_feedback() -> dict:
+    """The `[feedback]` table `broadcast init` writes (CONFIG_TEMPLATE): a workspace whose
+    broadcast.toml leaves out units, categories or holidays (one made before they existed)
+    gets these, so that one text holds the defaults."""
+    return tomllib.loads(CONFIG_TEMPLATE.format(name="-"))["feedback"]
+
+
 def feedback_rules(section: object) -> tuple[FeedbackRules, list[tuple[str, str, str | None]]]:
     """The rules in the `[feedback]` table, and its problems as (field, message, hint); what is
-    wrong is left out of the rules."""
+    wrong is left out of the rules. Units, categories and holidays left out are the defaults."""
     problems: list[tuple[str, str, str | None]] = []
     section = section if isinstance(section, dict) else {}
+    defaults = default_feedback()
+    default_categories = "categories" not in section
+    section = {**{k: defaults[k] for k in ("units", "categories", "holidays")}, **section}
     units: dict[str, str] = {}
     raw_units = section.get("units", {})
     if not isinstance(raw_units, dict):
@@ -353,7 +364,9 @@ def feedback_rules(section: object) -> tuple[FeedbackRules, list[tuple[str, str,
                              f"a whole number from 1 to {MAX_ANSWER_DAYS}, e.g. days = 10"))
             continue
         unit = spec.get("unit")
-        if unit is not None and unit not in units:
+        if unit is not None and unit not in units and default_categories:
+            unit = None    # a default category, the commune's own units: no default unit for it
+        elif unit is not None and unit not in units:
             problems.append((f"{where}.unit", f"unknown unit {unit!r}",
                              f"known: {', '.join(units) or 'none (add [feedback.units])'}"))
             unit = None

@@ -243,6 +243,8 @@ def update_item(conn: sqlite3.Connection, item_id: int, expected_version: int, *
         raise QueueError(f"cannot change {', '.join(sorted(unknown))}", hint=f"editable: {', '.join(EDITABLE)}")
     if "status" in changes:
         changes["status"] = _check_status(changes["status"])
+        if changes["status"] == "closed" and "closed_at" not in changes:
+            changes["closed_at"] = now_iso()   # the day a case closed counts (the monthly report)
     add, remove = _check_tags(add_tags), _check_tags(remove_tags)
     at = now_iso()
     conn.execute("BEGIN IMMEDIATE")
