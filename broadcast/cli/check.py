@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from broadcast.cli.root import PartialFailure, pass_workspace, report
-from broadcast.core.config import Workspace
-from broadcast.cli.options import device_option, executor_options
+from broadcast.check import run_check
+from broadcast.cli.root import PartialFailure, device_option, executor_options, parse_day, pass_workspace, report
 from broadcast.cli.ui import console, deferred_progress, show_path
+from broadcast.core.config import Workspace
+from broadcast.executors import executor_spec
+from broadcast.produce import today
 
 FLAG_STYLE = {"ok": "green", "review": "yellow", "fail": "red"}
 
@@ -52,10 +54,6 @@ def show_report(result) -> None:
 
 def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | None, executor=None,
                  device: str | None = "auto"):
-    # Here, not at the top: every command module is imported when the CLI starts, and the check
-    # library (numpy, the pipelines, the executors) doubles that start (1.1 s → 2.2 s measured).
-    from broadcast.check import run_check
-
     with deferred_progress("checking") as bar:
         result = run_check(ws, day=day, ids=ids, backend_name=backend, model=model, progress=bar,
                            executor=executor, device=device)
@@ -82,11 +80,7 @@ def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | N
 
     Each file is flagged ok / review / fail; limits are in [check] of broadcast.toml.
     Exit 1 if any file fails."""
-    from broadcast.executors import executor_spec
-    from broadcast.produce import today
-    from broadcast.cli.produce import _parse_day
-
-    the_day = _parse_day(day) or today(ws)
+    the_day = parse_day(day) or today(ws)
     result = run_and_show(ws, day=the_day, ids=list(ids) or None, backend=backend, model=model,
                           executor=executor_spec(ws, executor, ray_address), device=device)
     if result.failed:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 
-from broadcast.cli.root import PartialFailure, pass_workspace, report
-from broadcast.core.config import Workspace
-from broadcast.cli.options import executor_options
+from broadcast.cli.check import run_and_show
+from broadcast.cli.root import PartialFailure, executor_options, parse_day, pass_workspace, report
 from broadcast.cli.ui import console, deferred_progress, show_path, warn
-
-
-def _parse_day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+from broadcast.core import audit, db
+from broadcast.core.config import Workspace
+from broadcast.executors import executor_spec
+from broadcast.produce import ManifestError, today
+from broadcast.produce import produce as run_produce
+from broadcast.produce import verify as verify_day
+from broadcast.produce.integrity import audit_problems
 
 
 @click.command()
@@ -37,14 +32,12 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
     output/<date>/manifest.json. Give IDS to produce only those announcements.
 
     A rerun redoes only what changed. Exit 1 if any rendition failed (the rest are produced)."""
-    from broadcast.executors import executor_spec
-    from broadcast.produce import produce as run
-
-    parsed = _parse_day(day)
+    parsed = parse_day(day)
     spec = executor_spec(ws, executor, ray_address)
 
     with deferred_progress("rendering") as bar:
-        result = run(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar, executor=spec)
+        result = run_produce(ws, ids=list(ids) or None, day=parsed, jobs=jobs, wait=wait, progress=bar,
+                             executor=spec)
     for failure in result.failures:
         report(failure)
     for m in result.missing:
@@ -53,21 +46,24 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
         warn(f"{ann_id}: not approved yet, left out (broadcast approve FILE --by NAME)")
     for ann_id, why, _areas in result.expired:
         console.print(f"left out {ann_id}: {why}")
+    for rel in result.kept:
+        warn(f"kept {rel} from the previous run: this run could not make it again (see above)")
     console.print(
         f"{result.day.isoformat()}: {result.files} files listed in the manifest; "
         f"{result.rendered} renditions made, {result.reused} reused; "
         f"{len(result.written)} files written, {result.unchanged} unchanged, {len(result.removed)} removed; "
         f"{len(result.missing)} missing, {len(result.failures)} failed"
     )
+    withheld = {(w.announcement_id, w.language) for w in result.withheld}
+    if withheld:
+        console.print(f"{len(withheld)} scheduled item(s) withheld from air: listed at the top of the run sheets")
     console.print(f"output: {show_path(result.folder)}")
     if check_after and result.files:
-        from broadcast.cli.check import run_and_show
-
         checked = run_and_show(ws, day=result.day, ids=list(ids) or None, backend=None, model=None,
                                executor=spec)   # --executor ray: the transcriptions on the cluster too
         # Produce again: nothing is rendered (every master is cached); the run sheets pick up the
         # flags from check.json and the manifest follows the rewritten run sheets.
-        marked = run(ws, ids=list(ids) or None, day=result.day, jobs=jobs, wait=wait)
+        marked = run_produce(ws, ids=list(ids) or None, day=result.day, jobs=jobs, wait=wait)
         for failure in marked.failures:
             report(failure)
         flagged = checked.count("fail") + checked.count("review")
@@ -82,25 +78,42 @@ def produce(ws: Workspace, ids: tuple[str, ...], day: str | None, jobs: int | No
 
 @click.command()
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Date folder to verify (default: today).")
+@click.option("--all", "all_days", is_flag=True, help="Verify every date folder under output/.")
 @pass_workspace
-def verify(ws: Workspace, day: str | None) -> None:
+def verify(ws: Workspace, day: str | None, all_days: bool) -> None:
     """Check every file under output/<date>/ against the manifest's sha256: reports files that
-    were edited, removed or added after production. Also checks the audit log's hash chain:
-    reports entries edited outside broadcast. Exit 1 if anything differs."""
-    from broadcast.core import audit, db
-    from broadcast.produce import today, verify as run
-
-    the_day = _parse_day(day) or today(ws)
-    problems = run(ws, the_day)
-    for p in problems:
-        click.echo(f"error: {show_path(ws.output_dir / the_day.isoformat())}/{p}", err=True)
-    broken = audit.verify_chain(db.connect(ws.db_path)) if ws.db_path.is_file() else []
-    for seq in broken:
+    were edited, removed or added after production. Also checks the audit log: its hash chain
+    (entries edited outside broadcast) and that it still holds every entry the manifests and
+    run sheets name (a log deleted, emptied, replaced or cut short). Exit 1 if anything differs."""
+    if all_days:
+        days = sorted(p.name for p in ws.output_dir.iterdir() if p.is_dir()) if ws.output_dir.is_dir() else []
+    else:
+        days = [(parse_day(day) or today(ws)).isoformat()]
+    bad = False
+    for name in days:
+        folder = ws.output_dir / name
+        try:
+            problems = verify_day(ws, parse_day(name))
+        except ManifestError as exc:
+            report(exc)
+            bad = True
+            continue
+        except click.BadParameter:
+            continue                    # a folder that is not a date
+        for p in problems:
+            click.echo(f"error: {show_path(folder / p.split(': ', 1)[0])}: {p.split(': ', 1)[1]}", err=True)
+        bad = bad or bool(problems)
+    conn = db.connect(ws.db_path)
+    for seq in audit.verify_chain(conn):
         click.echo(f"error: {show_path(ws.db_path)}: audit log entry #{seq} does not match its hash "
                    "(changed outside broadcast)", err=True)
-    if problems or broken:
+        bad = True
+    for problem in audit_problems(ws, conn):
+        click.echo(f"error: {show_path(ws.db_path)}: {problem}", err=True)
+        bad = True
+    if bad:
         raise PartialFailure()
-    console.print(f"{the_day.isoformat()}: every file matches the manifest; the audit log is intact")
+    console.print(f"{', '.join(days) or 'no dates'}: every file matches the manifest; the audit log is intact")
 
 
 def register(cli: click.Group) -> None:

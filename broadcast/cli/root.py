@@ -6,15 +6,22 @@ Exit codes: 0 all done; 1 some items failed (the rest were done, each failure re
 
 from __future__ import annotations
 
+import errno
 import functools
+import importlib
+import os
+import sqlite3
+import traceback
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from broadcast import __version__
-from broadcast.core.config import CONFIG_NAME, CONFIG_TEMPLATE, DEFAULT_PATHS, Workspace, load_workspace
+from broadcast.cli.ui import error, show_path
+from broadcast.core.config import Workspace, load_workspace
 from broadcast.core.errors import BroadcastError, WorkspaceError
-from broadcast.cli.ui import console, error, show_path
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -24,8 +31,6 @@ class PartialFailure(Exception):
 
 
 def _format_problem(problem) -> str:
-    from dataclasses import replace
-
     return str(replace(problem, path=show_path(problem.path) if problem.path is not None else None))
 
 
@@ -36,8 +41,6 @@ def report(exc: BroadcastError) -> None:
 
 def local_time(ws: Workspace, iso: str) -> str:
     """An audit-log time (UTC) as the commune reads it: local date and time with its offset."""
-    from datetime import datetime
-
     try:
         return datetime.fromisoformat(iso).astimezone(ws.config.tz).strftime("%Y-%m-%d %H:%M %z")
     except ValueError:
@@ -59,13 +62,104 @@ def pass_workspace(fn):
     return wrapper
 
 
+# What to do about an operating-system error, by errno: the user's next step.
+OS_ERROR_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space (old output/<date> folders, state/cache) and run again; "
+                  "what was already in place has not been changed",
+    errno.EDQUOT: "the disk quota is used up: free some space and run again",
+    errno.EACCES: "permission denied: check the owner and mode of the file or folder (ls -l); "
+                  "a file marked immutable (lsattr shows 'i') needs `chattr -i`",
+    errno.EPERM: "not permitted: check the owner of the file, and `lsattr` for the immutable flag (`chattr -i`)",
+    errno.EROFS: "the file system is read-only: remount it read-write, or use a workspace on another disk",
+    errno.EIO: "input/output error: the disk may be failing; copy the workspace to another disk and run "
+               "`broadcast verify` there",
+    errno.ENOENT: "it does not exist: check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+    errno.EISDIR: "that is a folder, not a file: check the path",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line: the file, what happened, what to do."""
+    where = exc.filename if exc.filename is not None else "(file unknown)"
+    if exc.filename2 is not None:
+        where = f"{exc.filename} → {exc.filename2}"
+    what = exc.strerror or str(exc)
+    hint = OS_ERROR_HINTS.get(exc.errno, "check the file and the disk, then run again")
+    return f"{show_path(where) if isinstance(where, (str, Path)) else where}: {what} — {hint}"
+
+
+def sqlite_error_message(exc: sqlite3.Error, db_path: Path | None) -> str:
+    where = show_path(db_path) if db_path else "the workspace database"
+    text = str(exc)
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        hint = ("the database is corrupt: restore it from a copy made with `broadcast backup` "
+                "(`broadcast restore FILE`)")
+    elif "full" in text:
+        hint = OS_ERROR_HINTS[errno.ENOSPC]
+    elif "readonly" in text or "read-only" in text:
+        hint = "the database cannot be written: check its owner and mode, and `lsattr` (`chattr -i`)"
+    elif "locked" in text or "busy" in text:
+        hint = "another broadcast command holds the database: wait for it, then run again"
+    elif "unable to open" in text:
+        hint = "check that state/ exists and can be written"
+    else:
+        hint = "check the file and the disk; `broadcast restore FILE` puts back a copy made with `broadcast backup`"
+    return f"{where}: database error: {text} — {hint}"
+
+
+# Each command name → the modules that make it (each module's `register(cli)` adds its
+# commands; later modules add subcommands to a group the first one made). Loaded by name when
+# the command is used, so one command's libraries (Whisper, the web server, Ray) never load for
+# another. A new command module adds its line here.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "init": ("broadcast.cli.intake",),
+    "validate": ("broadcast.cli.intake",),
+    "approve": ("broadcast.cli.intake",),
+    "status": ("broadcast.cli.intake",),
+    "backup": ("broadcast.cli.backup",),
+    "restore": ("broadcast.cli.backup",),
+    "produce": ("broadcast.cli.produce",),
+    "verify": ("broadcast.cli.produce",),
+    "check": ("broadcast.cli.check",),
+    "voices": ("broadcast.cli.voices",),
+    "translate": ("broadcast.cli.translations",),
+    "translations": ("broadcast.cli.translations",),
+    "transcribe": ("broadcast.cli.review",),
+    "review": ("broadcast.cli.review", "broadcast.cli.review_cases", "broadcast.cli.web"),
+    "play": ("broadcast.cli.play",),
+    "report": ("broadcast.cli.report", "broadcast.cli.report_feedback"),
+    "record": ("broadcast.cli.record",),
+}
+
+
 class BroadcastGroup(click.Group):
     """Turns library errors into messages and exit codes, for the console script and for
-    CliRunner alike."""
+    CliRunner alike: a project error as its file/what/fix line; an operating-system or database
+    error as one line with the file and the fix; anything else as one line (BROADCAST_DEBUG=1
+    shows the traceback). Never a traceback for an ordinary fault.
+
+    Commands load on first use from COMMAND_MODULES."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands:
+            for module in COMMAND_MODULES.get(name, ()):
+                loaded = importlib.import_module(module)
+                if module not in self._registered:
+                    self._registered.add(module)
+                    loaded.register(self)
+        return super().get_command(ctx, name)
+
+    _registered: set[str] = set()
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except PartialFailure:
             ctx.exit(EXIT_PARTIAL)
         except WorkspaceError as exc:
@@ -74,6 +168,25 @@ class BroadcastGroup(click.Group):
         except BroadcastError as exc:
             report(exc)
             ctx.exit(EXIT_PARTIAL)
+        except OSError as exc:
+            self._debug()
+            error(os_error_message(exc))
+            ctx.exit(EXIT_PARTIAL)
+        except sqlite3.Error as exc:
+            self._debug()
+            ws = (ctx.obj or {}).get("workspace")
+            error(sqlite_error_message(exc, ws.db_path if ws is not None else None))
+            ctx.exit(EXIT_PARTIAL)
+        except Exception as exc:  # a bug: one line here, the traceback on request
+            self._debug()
+            error(f"unexpected {type(exc).__name__}: {exc} (a bug in broadcast; "
+                  "set BROADCAST_DEBUG=1 for details and report it)")
+            ctx.exit(EXIT_PARTIAL)
+
+    @staticmethod
+    def _debug() -> None:
+        if os.environ.get("BROADCAST_DEBUG"):
+            traceback.print_exc()
 
 
 @click.group(cls=BroadcastGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -97,139 +210,38 @@ def cli(ctx: click.Context, workspace_arg: Path | None) -> None:
     ctx.obj["workspace_arg"] = workspace_arg
 
 
-@cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--name", default="Xã Mới", show_default=True, help="Commune name for broadcast.toml.")
-def init(directory: Path, name: str) -> None:
-    """Create a workspace in DIRECTORY: broadcast.toml and the folders announcements/,
-    translations/, voices/, feedback/, output/."""
-    from broadcast.speech.voices import install_default_voices
-
-    directory.mkdir(parents=True, exist_ok=True)
-    config = directory / CONFIG_NAME
-    if config.exists():
-        console.print(f"{show_path(config)} already exists; left unchanged")
-    else:
-        config.write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
-        console.print(f"created {show_path(config)}")
-    for key, folder in DEFAULT_PATHS.items():
-        if key != "state":
-            (directory / folder).mkdir(exist_ok=True)
-    copied = install_default_voices(directory / DEFAULT_PATHS["voices"])
-    if copied:
-        console.print(f"installed default voices: {', '.join(copied)}")
-    console.print(f"workspace ready in {show_path(directory) or '.'}; "
-                  f"edit {CONFIG_NAME} to name your areas and slots")
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@pass_workspace
-def validate(ws: Workspace, paths: tuple[Path, ...]) -> None:
-    """Check announcement files (default: the workspace's announcements folder).
-
-    Every problem is reported with file, line and field. Exit 1 if any file is invalid."""
-    from broadcast.intake.announcements import load_announcements
-
-    targets = list(paths) or [ws.announcements_dir]
-    missing = [p for p in targets if not p.exists()]
-    for p in missing:
-        error(f"{show_path(p)}: no such file or folder")
-    good, bad = load_announcements([p for p in targets if p.exists()], ws.config)
-    for ann in good:
-        console.print(f"ok  {show_path(ann.path)}  ({ann.id})")
-    for exc in bad:
-        report(exc)
-    console.print(f"{len(good)} valid, {len(bad) + len(missing)} invalid")
-    if bad or missing:
-        raise PartialFailure()
-
-
-@cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--by", "by", required=True, help="Name of the person approving (recorded in the audit log).")
-@pass_workspace
-def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
-    """Record approval of the exact content of each FILE (or every file in a folder).
-
-    The sha256 of the canonical content is written to the workspace's append-only audit log;
-    any later edit makes the file 'changed-since-approval' until it is approved again."""
-    from broadcast.core import db
-    from broadcast.intake.announcements import announcement_files
-    from broadcast.intake.approval import approve as approve_one
-    from broadcast.intake.approval import load_for_approval
-
-    failed = 0
-    paths = announcement_files(list(files))
-    if not paths:
-        raise BroadcastError("no announcement files (*.md) here", ", ".join(map(str, files)),
-                             hint="give the announcement files, or the folder holding them")
-    conn = db.connect(ws.db_path)
-    for path in paths:
-        try:
-            ann = load_for_approval(path, ws)
-            approval, new = approve_one(conn, ann, by)
-        except BroadcastError as exc:
-            report(exc)
-            failed += 1
-            continue
-        verb = "approved" if new else "already approved"
-        console.print(f"{verb}  {ann.id}  by {approval.by} at {local_time(ws, approval.at)}  "
-                      f"sha256 {ann.sha256[:12]}")
-    if failed:
-        raise PartialFailure()
-
-
-@cli.command()
-@pass_workspace
-def status(ws: Workspace) -> None:
-    """Each announcement: draft / approved / changed-since-approval / produced, with who
-    approved it and when."""
-    from rich.table import Table
-
-    from broadcast.core import db
-    from broadcast.intake.approval import states
-    from broadcast.produce.status import produced_ids, translation_summary
-
-    conn = db.connect(ws.db_path)
-    rows = states(ws, conn, produced_ids=produced_ids(ws))
-    table = Table(show_edge=False, pad_edge=False)
-    for col in ("id", "state", "approved by", "languages", "file"):
-        table.add_column(col)
-    for s in rows:
-        if s.announcement is None:
-            table.add_row("-", "[red]invalid[/red]", "", "", show_path(s.path))
-            continue
-        colour = {"draft": "yellow", "approved": "green", "produced": "cyan",
-                  "changed-since-approval": "red"}.get(s.state, "white")
-        who = f"{s.approval.by} {local_time(ws, s.approval.at)}" if s.approval else ""
-        table.add_row(s.announcement.id, f"[{colour}]{s.state}[/{colour}]", who,
-                      translation_summary(ws, conn, s.announcement), show_path(s.path))
-    console.print(table)
-    counts: dict[str, int] = {}
-    for s in rows:
-        counts[s.state] = counts.get(s.state, 0) + 1
-    console.print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no announcements")
-    for s in rows:
-        if s.error is not None:
-            report(s.error)
-
-
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="broadcast")
 
 
-# Modules that add commands to `cli`; each has `register(cli)`. Imported lazily by name so
-# that `broadcast --help` stays fast and one stage's heavy imports do not load for another.
-COMMAND_MODULES: list[str] = ["broadcast.cli.produce", "broadcast.cli.translations", "broadcast.cli.review", "broadcast.cli.review_cases", "broadcast.cli.voices", "broadcast.cli.web", "broadcast.cli.check", "broadcast.cli.play"]
+def parse_day(value: str | None) -> date | None:
+    """A --date option's value (YYYY-MM-DD), or None when it was not given."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def _register_subcommands() -> None:
-    import importlib
+# ---------------------------------------------------------------- options shared by commands
 
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(cli)
+def executor_options(what: str):
+    """`--executor local|ray` and `--ray-address`; `what` says what runs where."""
+
+    def decorate(fn):
+        fn = click.option("--ray-address", metavar="ADDR", default=None,
+                          help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a Ray "
+                          "instance started on this PC).")(fn)
+        return click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+                            help=f"Where {what}: here, or on a Ray cluster (default: [cluster] executor in "
+                            "broadcast.toml, else local).")(fn)
+
+    return decorate
 
 
-_register_subcommands()
+device_option = click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+    help="Where the model runs: cpu (int8), cuda (an NVIDIA GPU, float16), or auto (cuda when usable). "
+    "With --executor ray: the workers' device; cuda gives each actor one GPU.")

@@ -57,6 +57,10 @@ def append(conn: sqlite3.Connection, *, actor: str, action: str, subject: str, s
 
 
 def head_path(conn: sqlite3.Connection) -> Path | None:
+    """`<database>.head` for a SQLite file; None for an in-memory or PostgreSQL database (a
+    server keeps its own logs and backups)."""
+    if not isinstance(conn, sqlite3.Connection):
+        return None
     row = conn.execute("PRAGMA database_list").fetchone()
     return Path(row[2] + ".head") if row and row[2] else None
 
