@@ -381,7 +381,7 @@ def test_translation_states_and_recording(ws):
     folder.mkdir(parents=True)
     (folder / "hmn.m4a").write_bytes(b"\0")
     assert state_of(ws).recording == folder / "hmn.m4a"
-    assert "hmn: untranslated (recording)" in summary(ws)
+    assert "hmn: untranslated (reading to verify)" in summary(ws)   # not aired until verified
 
 
 # --- refusals ---------------------------------------------------------------------------------

@@ -27,10 +27,11 @@ def produced_ids(ws: Workspace) -> set[str]:
     return ids
 
 
-def _speech_route(ws: Workspace, lang: str, recording) -> str | None:
-    """"recording", "voice", "no speech route", or None when the speech stage cannot tell."""
-    if recording is not None:
-        return "recording"
+def _speech_route(ws: Workspace, lang: str, reading) -> str | None:
+    """"reading verified" (or "reading stale", "reading to verify": a human reading that is not
+    aired), "voice", "no speech route", or None when the speech stage cannot tell."""
+    if reading is not None and reading.state != "none":
+        return f"reading {reading.state}"
     try:
         from broadcast.speech import has_speech_route
     except ImportError:
@@ -47,18 +48,20 @@ def _speech_route(ws: Workspace, lang: str, recording) -> str | None:
 
 def translation_summary(ws: Workspace, conn: sqlite3.Connection, ann: Announcement) -> str:
     """Per language: the translation state (untranslated / draft / approved / stale) and the
-    speech route, e.g. "vi (voice), hmn: approved (recording), blt: stale (no speech route)"."""
+    speech route, e.g. "vi (voice), hmn: approved (reading verified), blt: stale (no speech route)"."""
     from broadcast.translations import translation_state
     from broadcast.translations.models import SOURCE
+    from broadcast.translations.readings import current_reading
 
     parts = []
     for lang in ann.languages:
         try:
             st = translation_state(ws, conn, ann, lang)
+            reading = current_reading(ws, conn, ann, lang)
         except (BroadcastError, OSError, sqlite3.Error) as exc:  # one bad file must not hide the table
             parts.append(f"{lang}: unreadable ({exc})")
             continue
-        route = _speech_route(ws, lang, st.recording)
+        route = _speech_route(ws, lang, reading)
         label = lang if st.state == SOURCE else f"{lang}: {st.state}"
         parts.append(f"{label} ({route})" if route else label)
     return ", ".join(parts)
