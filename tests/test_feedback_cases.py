@@ -206,7 +206,7 @@ def test_overdue_due_before_unit_category_and_sorting(conn, rules):
     # dates are the commune's: 20:00 UTC on the 6th is 03:00 on Friday the 7th there
     assert rules.due_date("2025-11-06T20:00:00+00:00", None) == "2025-11-21"
     assert rules.due_date("2025-11-06T16:59:00+00:00", None) == "2025-11-20"
-    assert ids(order="due", newest_first=True) == [3, 4, 2, 1]
+    assert ids(order="due", newest_first=True) == [1, 4, 2, 3]   # the same due day: newest received first
     assert rules.state_on(queue.get_item(conn, 2), D("2025-11-30")) == "late"
     assert rules.state_on(queue.get_item(conn, 3), D("2025-11-28")) == "open"
     assert rules.state_on(queue.get_item(conn, 3), D("2025-12-01")) == "overdue"

@@ -151,8 +151,9 @@ def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = Non
                order: str = "received") -> Page:
     """A page of items matching every given filter, oldest received first (the order a
     reviewer works through them) unless `newest_first`; `order="due"` puts the earliest due
-    date first (items without one last). Dates are received dates, inclusive (the date part of
-    `received_at`, in the workspace's local time). `due_before` keeps items due before that day;
+    date first (items without one last; `newest_first` then orders only items due the same
+    day). Dates are received dates, inclusive (the date part of `received_at`, in the
+    workspace's local time). `due_before` keeps items due before that day;
     `overdue_on` the open items (new, assigned) whose due date had passed on that day."""
     where: list[str] = []
     args: list = []
@@ -197,8 +198,8 @@ def list_items(conn: sqlite3.Connection, *, status: str | list[str] | None = Non
     total = conn.execute(f"SELECT count(*) FROM feedback_items{clause}", args).fetchone()[0]
     direction = "DESC" if newest_first else "ASC"
     sort = f"received_at {direction}, id {direction}"
-    if order == "due":
-        sort = f"CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date {direction}, " + sort
+    if order == "due":   # the earliest due first, whichever way ties (and undated items) are received
+        sort = "CASE WHEN due_date IS NULL THEN 1 ELSE 0 END, due_date ASC, " + sort
     rows = conn.execute(f"SELECT * FROM feedback_items{clause} ORDER BY {sort}"
                         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
     filters = {k: v for k, v in dict(status=statuses or None, area=area, announcement=announcement, tag=tag,

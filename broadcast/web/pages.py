@@ -17,6 +17,7 @@ from broadcast.feedback import queue
 from broadcast.feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
 from broadcast.intake.announcements import load_announcements
 from broadcast.web.auth import Session, csrf_ok
+from broadcast.web.case_view import case_context, queue_case_context, queue_case_filters
 from broadcast.web.media import recording_path
 from broadcast.web.site import (
     area_names,
@@ -39,18 +40,19 @@ def queue_page(request: Request) -> Response:
     if session_of(request) is None:
         return login_redirect(request)
     filters = queue_filters(request)
+    case_filters = queue_case_filters(request)   # unit, category, overdue, group, order (web/case_view.py)
     try:
         page_no = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         page_no = 1
     conn = connect(request)
     try:
-        page = queue.list_items(conn, **filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
+        page = queue.list_items(conn, **filters, **case_filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
                                 newest_first=True)
         counts, facets = queue.counts(conn), queue.facets(conn)
     finally:
         conn.close()
-    active = {k: v for k, v in filters.items() if v}
+    active = {k: v for k, v in {**filters, **case_filters.params}.items() if v}
     pages = max(1, math.ceil(page.total / PAGE_SIZE))
 
     def url(**changes) -> str:
@@ -65,6 +67,8 @@ def queue_page(request: Request) -> Response:
         "prev_url": url(page=page_no - 1) if page_no > 1 else None,
         "next_url": url(page=page_no + 1) if page_no < pages else None,
         "status_url": lambda s: url(status=s, page=None), "export_params": active,
+        "case_filters": case_filters.params, "sort_url": lambda o: url(order=o, page=None),
+        **queue_case_context(request),
     })
 
 
@@ -86,7 +90,7 @@ def item_context(request: Request, item: FeedbackItem, session: Session, form: d
     return {"item": item, "form": values, "version": item.version,
             "has_audio": recording_path(site_of(request).ws, item) is not None,
             "announcement": linked_announcement(request, item), "csrf": session.csrf,
-            "area_names": area_names(request)}
+            "area_names": area_names(request), **case_context(request, item)}
 
 
 def item_page(request: Request) -> Response:
