@@ -71,9 +71,17 @@ def test_queue_shows_due_dates_overdue_sorting_and_filters(browser, site):
     assert row("theft").locator("td").nth(4).inner_text() == "Công an xã"       # unit, from its category
     page.screenshot(path=str(ARTIFACTS / "cases-queue.png"), full_page=True)
 
+    # an item queued while the page is served (as `broadcast transcribe` does) gets its due date
+    late_id = add(conn_of(site), "new-call", "Cầu treo bị gãy", received="2025-11-06T08:00:00+07:00")
+    page.reload()
+    assert "2025-11-20" in page.locator(f"tr[data-id='{late_id}'] td.due").inner_text()
+    cases.dismiss(conn_of(site), late_id, by="Trạm")
+    page.reload()
+    assert page.locator(f"tr[data-id='{late_id}']").get_attribute("data-overdue") is None   # dismissed
+
     page.click("#sort-due")
     order = [int(r.get_attribute("data-id")) for r in page.locator("table.items tbody tr").all()]
-    assert order == [ids["theft"], ids["flood"], ids["answered"], ids["today"]]   # due 12, 17, 18 Nov, then later
+    assert order == [ids["theft"], ids["flood"], ids["answered"], late_id, ids["today"]]   # due 12, 17, 18, 20 Nov, later
     page.select_option("select[name=unit]", "cong-an")
     page.click(".filters button[type=submit]")
     assert [int(r.get_attribute("data-id")) for r in page.locator("table.items tbody tr").all()] == [ids["theft"]]

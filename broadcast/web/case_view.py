@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from broadcast.feedback.cases import Cases, reply_approval
+from broadcast.feedback.cases import Cases, admit, reply_approval
 from broadcast.feedback.models import FeedbackItem
 from broadcast.web.site import connect, site_of, whole_number
 
@@ -60,9 +60,15 @@ class CaseFilters(dict):
 
 def queue_case_filters(request: Request) -> CaseFilters:
     """`unit`, `category`, `overdue=1` (on today), `group` and `order` from the query string;
-    a value that names nothing configured is left out."""
+    a value that names nothing configured is left out. Items queued since the last look (by
+    `broadcast transcribe`) are admitted first (`cases.admit`), so every row has its due date."""
     q = request.query_params
     rules = rules_of(request)
+    conn = connect(request)
+    try:
+        admit(conn, rules)
+    finally:
+        conn.close()
     return CaseFilters(
         unit=q.get("unit") if q.get("unit") in rules.rules.units else None,
         category=q.get("category") if q.get("category") in rules.rules.categories else None,
