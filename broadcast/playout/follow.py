@@ -11,7 +11,9 @@ whenever `produce` rewrote it) and the as-run log, and airs the next item due:
   MAX_TRIES; one refused airs only once its checks pass (they are tried every RECHECK_SECONDS,
   silently while the reason stays the same);
 - an emergency whose approved version never aired in the area is aired at once, interrupting
-  what is on air; in a slot it already aired in since the slot began, it is not aired again."""
+  what is on air, unless one of its slots is open or opens within SLOT_SOON: that slot airs it,
+  emergencies first (one added to a slot already on air waits for the item on air to end);
+  in a slot it already aired in since the slot began, it is not aired again."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ MAX_TRIES = 3
 RECHECK_SECONDS = 30.0
 IDLE_SECONDS = 1.0
 RETRY_OPEN_SECONDS = 10.0
+# A new emergency whose slot opens sooner than this airs in the slot, not once more just before it.
+SLOT_SOON = timedelta(minutes=5)
 
 
 class Schedule:
@@ -186,7 +190,8 @@ class Schedule:
     def watch_emergencies(self, player: Player) -> None:
         """Ask this output's player to air at once each emergency whose approved version has
         never aired in the area and whose checks pass."""
-        today = self.clock.now().date()
+        now = self.clock.now()
+        today = now.date()
         plan = self.plan(today)
         if plan is None:
             return
@@ -199,6 +204,9 @@ class Schedule:
                     continue
                 if asrun.ever_aired(self.conn, area, item.announcement, item.language, item.approval.get("sha256")):
                     continue
+                if any(now - self.late < slot_moment(self.ws, today, i.slot) <= now + SLOT_SOON
+                       for i in plan.for_area(area) if i.announcement == item.announcement):
+                    continue      # one of its slots is open, or opens in a moment: that slot airs it first
                 _data, why = gate.read_verified(plan, item)
                 if why or gate.refusal(self.ws, self.conn, plan, item, self.clock.now()):
                     continue      # refused in its slot, with the reason

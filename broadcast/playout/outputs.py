@@ -224,6 +224,7 @@ class Sink:
         self.proc: subprocess.Popen | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         self._tmp: Path | None = None
+        self._drainer: threading.Thread | None = None
 
     def start(self) -> None:
         dest = None
@@ -238,7 +239,8 @@ class Sink:
                                          stderr=subprocess.PIPE, start_new_session=True)
         except FileNotFoundError:
             raise OutputError("ffmpeg is not installed", hint="install it: apt-get install ffmpeg") from None
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -252,6 +254,8 @@ class Sink:
         return self.proc is not None and self.proc.poll() is None
 
     def why(self) -> str:
+        if self.proc is not None and self.proc.poll() is not None and self._drainer is not None:
+            self._drainer.join(2.0)       # ffmpeg's last words, before they are quoted
         said = " / ".join(self._stderr) or "no message"
         code = self.proc.poll() if self.proc else None
         return self.spec.redact(f"ffmpeg for {self.spec.display} stopped (exit {code}): {said}")
@@ -263,7 +267,10 @@ class Sink:
             assert self.proc is not None and self.proc.stdin is not None
             self.proc.stdin.write(pcm)
         except (BrokenPipeError, OSError, ValueError):
-            time.sleep(0.2)   # let the reader catch ffmpeg's last words
+            try:
+                self.proc.wait(2.0)
+            except subprocess.TimeoutExpired:
+                pass
             raise OutputError(self.why()) from None
 
     def close(self, timeout: float = 30.0) -> None:

@@ -93,10 +93,13 @@ class Player:
         self._t0 = time.monotonic()
         self._written = 0
         if self.realtime:
-            self._raw_write(silence(LEAD_SECONDS))
-            time.sleep(OPEN_CHECK_SECONDS)
-            if not self.sink.alive:
-                raise OutputError(self.sink.why(), hint=_output_hint(self.spec))
+            try:
+                self._raw_write(silence(LEAD_SECONDS))
+                time.sleep(OPEN_CHECK_SECONDS)
+                if not self.sink.alive:
+                    raise OutputError(self.sink.why())
+            except OutputError as exc:
+                raise OutputError(exc.reason, hint=_output_hint(self.spec)) from None
 
     def ensure_sink(self) -> None:
         if self.sink is None or not self.sink.alive:
@@ -105,11 +108,17 @@ class Player:
             self._start_sink()
 
     def close(self) -> None:
-        if self.sink is not None:
-            try:
-                self.sink.close()
-            finally:
-                self.sink = None
+        """Close the sink; its failure is an error unless an item's failure already said it."""
+        if self.sink is None:
+            return
+        sink, self.sink = self.sink, None
+        try:
+            sink.close()
+        except OutputError as exc:
+            if any(o.result == "failed" for o in self.outcomes):
+                self.say(f"{self._hms()} {exc.reason}")
+            else:
+                raise OutputError(exc.reason, hint=_output_hint(self.spec)) from None
 
     def abort(self) -> None:
         if self.sink is not None:
@@ -173,7 +182,7 @@ class Player:
             self._close_on_air("interrupted", "the player was stopped (SIGTERM) mid-item")
             raise
         except OutputError as exc:
-            return self._close_on_air("failed", exc.reason)
+            return self._close_on_air("failed", f"{exc.reason} — {_output_hint(self.spec)}")
         return self._close_on_air("aired", None)
 
     def _close_on_air(self, result: str, reason: str | None) -> Outcome:
@@ -243,19 +252,20 @@ class Player:
                 raise Preempted()
 
     def gap(self) -> None:
-        """The silence between items; requests waiting for the end of an item are served here."""
-        self.wait(self.gap_seconds, write_silence=True)
+        """The silence between items, exactly gap_seconds of it; requests waiting for the end of
+        an item are served after it."""
+        try:
+            self._write(silence(self.gap_seconds), preemptible=False)
+        except OutputError as exc:
+            self.say(f"{self._hms()} output failed: {exc.reason}; opening it again")
+            self.abort()
+        if self.control.pending():
+            self.serve_requests()
 
-    def wait(self, seconds: float, *, write_silence: bool | None = None) -> None:
-        """Wait, serving requests; a sound card or stream gets silence meanwhile (a fast file
-        only the gap between items, written at once)."""
-        write = self.realtime if write_silence is None else write_silence
-        if write and not self.realtime:
-            self._raw_write(silence(seconds))
-            self._poll(preemptible=False)
-            if self.control.pending():
-                self.serve_requests()
-            return
+    def wait(self, seconds: float) -> None:
+        """Wait, serving requests; a sound card or stream gets silence meanwhile (a file
+        written fast does not: it holds the items and the gaps between them)."""
+        write = self.realtime
         end = time.monotonic() + seconds
         while True:
             self._poll(preemptible=False)
