@@ -90,12 +90,51 @@ def test_folder_with_some_bad_files_validates_the_good_ones(ws):
     assert "hai.md" in result.output
 
 
-def test_duplicate_ids_are_refused(ws):
+def test_duplicate_ids_are_refused_naming_both_files(ws):
     ws.write("mot", name="a.md")
     ws.write("mot", name="b.md")
+    ws.write("hai")
     result = ws.run("validate")
     assert result.exit_code == 1
-    assert "already used" in result.output
+    assert "1 valid, 2 invalid" in result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 2, errors
+    # each file's error names it and the other one
+    for mine, other in (("a.md", "b.md"), ("b.md", "a.md")):
+        line = next(e for e in errors if e.split(":")[1].strip().endswith(mine))
+        assert other in line and "'mot'" in line and ":2: id:" in line, line
+
+
+def test_a_duplicate_id_cannot_take_over_an_approval(ws):
+    from broadcast.core import db
+
+    first = ws.write("mot", name="a.md")
+    assert ws.run("approve", str(first), "--by", "A").exit_code == 0
+    second = ws.write("mot", name="b.md", title="Bản sao")
+    result = ws.run("approve", str(second), "--by", "A")
+    assert result.exit_code == 1
+    assert "b.md" in result.output and "a.md" in result.output and "also used by" in result.output
+    conn = db.connect(load_workspace(ws.root).db_path)
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1   # nothing recorded
+    # approving the folder refuses both, the one approved before included
+    result = ws.run("approve", str(ws.announcements), "--by", "A")
+    assert result.exit_code == 1 and result.output.count("also used by") == 2, result.output
+    status = ws.run("status").output
+    assert "\n2 invalid\n" in status and "│ approved" not in status, status
+    second.unlink()
+    assert "already approved" in ws.run("approve", str(first), "--by", "A").output
+
+
+def test_produce_skips_both_files_of_a_duplicate_id_as_failures(ws):
+    ws.write("mot", name="a.md")
+    ws.write("mot", name="b.md")
+    ws.write("hai")
+    assert ws.run("approve", str(ws.announcements / "hai.md"), "--by", "A").exit_code == 0
+    result = ws.run("produce", "--date", "2099-01-01")   # a day nothing is scheduled: no speech
+    assert result.exit_code == 1, result.output
+    errors = [ln for ln in result.output.splitlines() if "also used by" in ln]
+    assert len(errors) == 2 and any("a.md:" in e for e in errors) and any("b.md:" in e for e in errors), \
+        result.output
 
 
 def test_from_to_schedule_and_defaults(ws):
@@ -268,3 +307,62 @@ def test_body_is_nfc_and_sha_ignores_trailing_whitespace(ws):
 def test_approving_an_empty_folder_says_so(ws):
     result = ws.run("approve", str(ws.announcements), "--by", "A")
     assert result.exit_code == 1 and "no announcement files" in result.output
+
+
+# --- symbolic links out of the workspace --------------------------------------------------------
+
+def allow_links(ws) -> None:
+    with open(ws.root / "broadcast.toml", "a", encoding="utf-8") as f:
+        f.write("\n[paths]\nfollow_symlinks = true\n")
+
+
+def test_a_link_to_an_announcement_outside_the_workspace_is_refused(ws, tmp_path):
+    outside = tmp_path / "elsewhere" / "secret.md"
+    outside.parent.mkdir()
+    outside.write_text(announcement_text("bi-mat"), encoding="utf-8")
+    link = ws.announcements / "bi-mat.md"
+    link.symlink_to(outside)
+    ws.write("tot")
+    for args in (("validate",), ("validate", str(link)), ("approve", str(link), "--by", "A")):
+        result = ws.run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        (line,) = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+        assert "bi-mat.md" in line and str(outside) in line and "symbolic link" in line, line
+        assert "follow_symlinks = true" in line, line
+    assert "1 valid, 1 invalid" in ws.run("validate").output
+    assert sqlite3.connect(load_workspace(ws.root).db_path).execute(
+        "SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+    allow_links(ws)
+    assert ws.run("validate").exit_code == 0
+    assert ws.run("approve", str(link), "--by", "A").exit_code == 0
+
+
+def test_a_link_through_a_linked_folder_is_refused_and_links_inside_are_followed(ws, tmp_path):
+    outside = tmp_path / "shared"
+    outside.mkdir()
+    (outside / "x.md").write_text(announcement_text("x"), encoding="utf-8")
+    (ws.announcements / "chung").symlink_to(outside, target_is_directory=True)
+    result = ws.run("validate", str(ws.announcements / "chung" / "x.md"))
+    assert result.exit_code == 1
+    assert "lies in" in result.output and "chung" in result.output and str(outside) in result.output
+
+    drafts = ws.root / "drafts"                 # inside the workspace: a link there is fine
+    drafts.mkdir()
+    (drafts / "y.md").write_text(announcement_text("y"), encoding="utf-8")
+    (ws.announcements / "y.md").symlink_to(drafts / "y.md")
+    result = ws.run("validate")
+    assert result.exit_code == 0 and "ok  " in result.output and "(y)" in result.output, result.output
+
+
+def test_a_file_named_outside_the_workspace_is_read_as_given(ws, tmp_path):
+    path = tmp_path / "from-email.md"
+    path.write_text(announcement_text("thu"), encoding="utf-8")
+    assert ws.run("validate", str(path)).exit_code == 0
+
+
+def test_follow_symlinks_must_be_true_or_false(ws):
+    with open(ws.root / "broadcast.toml", "a", encoding="utf-8") as f:
+        f.write('\n[paths]\nfollow_symlinks = "yes"\n')
+    result = ws.run("validate")
+    assert result.exit_code == 2 and "follow_symlinks" in result.output and "true or false" in result.output

@@ -47,6 +47,10 @@ class Config:
     sender: str
     paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PATHS))
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    # `[paths] follow_symlinks = true`: read inputs through symbolic links that point outside
+    # the workspace (refused by default, naming the link and its target).
+    follow_symlinks: bool = False
+    root: Path | None = field(default=None, compare=False)   # the folder holding broadcast.toml
 
     @property
     def tz(self) -> ZoneInfo:
@@ -227,10 +231,17 @@ def load_config(path: Path) -> Config:
             )
 
     paths = dict(DEFAULT_PATHS)
+    follow_symlinks = False
     raw_paths = raw.get("paths", {})
     if isinstance(raw_paths, dict):
         for key, value in raw_paths.items():
-            if key not in DEFAULT_PATHS:
+            if key == "follow_symlinks":
+                if isinstance(value, bool):
+                    follow_symlinks = value
+                else:
+                    bad("paths.follow_symlinks", f"{value!r} is not true or false",
+                        "write follow_symlinks = true (or false, the default)")
+            elif key not in DEFAULT_PATHS:
                 bad(f"paths.{key}", "unknown path", f"known: {', '.join(DEFAULT_PATHS)}")
             elif not isinstance(value, str) or not value:
                 bad(f"paths.{key}", "must be a folder path string")
@@ -246,6 +257,7 @@ def load_config(path: Path) -> Config:
     return Config(
         commune_name=name, station=station, timezone=str(tzname), slots=slots, areas=areas,
         sender=sender, paths=paths, raw=raw,
+        follow_symlinks=follow_symlinks, root=path.parent.resolve(),
     )
 
 
@@ -493,6 +505,7 @@ unit = "van-phong"
 # [paths]                              # folders, relative to this file
 # announcements = "announcements"
 # output = "output"
+# follow_symlinks = false              # true: read files through links pointing outside the workspace
 """
 
 

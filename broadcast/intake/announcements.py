@@ -18,6 +18,7 @@ from broadcast.core.config import ID_RE, Config
 from broadcast.core.errors import InvalidAnnouncement, Problem
 from broadcast.core.languages import LANGUAGES, SOURCE_LANGUAGE
 from broadcast.core.models import CAP_CATEGORIES, CHANNELS, DEFAULT_REPEAT, PRIORITIES, Announcement
+from broadcast.intake.links import outside_link
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_FRONT_MATTER_BYTES = 16 * 1024
@@ -88,6 +89,10 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
     def fail():
         raise InvalidAnnouncement(path, problems)
 
+    link = outside_link(path, config)
+    if link is not None:
+        bad(link.reason, hint=link.problem.hint)
+        fail()
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -375,21 +380,41 @@ def _parse_expires(value, config: Config) -> datetime | None:
 
 def load_announcements(paths: list[Path], config: Config, *, now: datetime | None = None,
                        check_expiry: bool = True) -> tuple[list[Announcement], list[InvalidAnnouncement]]:
-    """Parse every file; good ones are returned even when others fail. Duplicate ids are errors."""
-    good: list[Announcement] = []
+    """Parse every file; good ones are returned even when others fail. Files sharing an id
+    are all errors, each naming the others: which one is meant cannot be told from the files,
+    and an approval recorded for the id must not pass from one file to another."""
+    parsed: list[Announcement] = []
     bad: list[InvalidAnnouncement] = []
-    seen: dict[str, Path] = {}
     for path in announcement_files(paths):
         try:
-            ann = parse_announcement(path, config, now=now, check_expiry=check_expiry)
+            parsed.append(parse_announcement(path, config, now=now, check_expiry=check_expiry))
         except InvalidAnnouncement as exc:
             bad.append(exc)
-            continue
-        if ann.id in seen:
-            bad.append(InvalidAnnouncement(path, [Problem(
-                path, f"id {ann.id!r} is already used by {seen[ann.id]}", field="id",
-                line=ann.lines.get("id"), hint="give each announcement its own id")]))
-            continue
-        seen[ann.id] = path
-        good.append(ann)
+    by_id: dict[str, list[Announcement]] = {}
+    for ann in parsed:
+        by_id.setdefault(ann.id, []).append(ann)
+    good: list[Announcement] = []
+    for ann in parsed:
+        others = [a.path for a in by_id[ann.id] if a is not ann]
+        if others:
+            bad.append(duplicate_id(ann, others))
+        else:
+            good.append(ann)
     return good, bad
+
+
+def duplicate_id(ann: Announcement, others: list[Path]) -> InvalidAnnouncement:
+    """The error for a file whose id another file also has, naming the other file(s)."""
+    return InvalidAnnouncement(ann.path, [Problem(
+        ann.path, f"id {ann.id!r} is also used by {' and '.join(_shown(p) for p in others)}; "
+                  "files sharing an id are all refused", field="id", line=ann.lines.get("id"),
+        hint="give each announcement its own id (or remove the copy); none of them is approved "
+             "or produced until then")])
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current folder when it is below it, as the CLI shows paths."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)

@@ -3,13 +3,19 @@ stages use to get announcement content."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from broadcast.core import audit
-from broadcast.intake.announcements import load_announcements, parse_announcement
+from broadcast.intake.announcements import (
+    announcement_files,
+    duplicate_id,
+    load_announcements,
+    parse_announcement,
+)
 from broadcast.core.config import Workspace
 from broadcast.core.errors import InvalidAnnouncement, NotApproved
 from broadcast.core.models import Announcement, Approval
@@ -95,4 +101,46 @@ def approved_announcements(ws: Workspace, conn: sqlite3.Connection, *, now: date
 
 
 def load_for_approval(path: Path, ws: Workspace) -> Announcement:
-    return parse_announcement(path, ws.config)
+    """The announcement in `path`, checked as for approval: valid, not expired, and the only
+    file with its id among the workspace's announcements (an approval is recorded for the id,
+    so approving one of two files with the same id would void the other's approval)."""
+    ann = parse_announcement(path, ws.config)
+    mine = _file_key(path)
+    others = [p for p, ann_id in _workspace_ids(ws).items() if ann_id == ann.id and _file_key(p) != mine]
+    if others:
+        raise duplicate_id(ann, others)
+    return ann
+
+
+# (file, content digest, config) -> id or None: `approve` of a folder checks each file against
+# the whole workspace, and parsing every file again for each one would be quadratic; reading
+# is cheap, so a file is parsed again only when its bytes changed (timestamps are too coarse).
+_ID_CACHE: dict[tuple[Path, bytes, int], str | None] = {}
+_ID_CACHE_MAX = 20_000
+
+
+def _file_key(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def _workspace_ids(ws: Workspace) -> dict[Path, str]:
+    """The id of every valid announcement file in the workspace's announcements folder."""
+    out: dict[Path, str] = {}
+    for path in announcement_files([ws.announcements_dir]):
+        try:
+            key = (path, hashlib.blake2b(path.read_bytes(), digest_size=16).digest(), id(ws.config))
+        except OSError:
+            continue
+        if key not in _ID_CACHE:
+            if len(_ID_CACHE) >= _ID_CACHE_MAX:
+                _ID_CACHE.clear()
+            try:
+                _ID_CACHE[key] = parse_announcement(path, ws.config, check_expiry=False).id
+            except InvalidAnnouncement:
+                _ID_CACHE[key] = None
+        if _ID_CACHE[key] is not None:
+            out[path] = _ID_CACHE[key]
+    return out
