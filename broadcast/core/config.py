@@ -518,18 +518,22 @@ class RecordLimits:
     `[record.phrases]` holds the texts of the fixed phrases). Shares are 0–1. Calibrated on
     espeak-ng readings heard by the packaged Whisper base model: README, "Recorded readings"."""
 
-    sentence_heard: float = 0.4
-    """A sentence is heard when at least this share of its syllables was heard."""
+    sentence_heard: float = 0.2
+    """A sentence is heard when at least this share of its syllables was heard (in runs of two or
+    more: lone look-alike syllables are chance). Correct espeak-ng readings: 0.29–0.85 (one
+    outlier 0.17); sentences left out: 0.00–0.06."""
     number_heard: float = 0.3
     """A number is heard when at least this share of its syllables was heard (alike), …"""
     number_present: float = 0.8
     """… at least this share of each group of its digits ("15", "12", "2026" of 15/12/2026) has
     something heard in its place (a syllable misheard is there, one left out is not: "mười lăm"
     read as "mười"), and none was heard as another number word."""
-    match_similarity: float = 0.6
+    match_similarity: float = 0.5
     """Two syllables (toneless) at least this alike (rapidfuzz ratio) count as the same one heard."""
-    refuse_below: float = 0.2
-    """Under this share of the whole text heard, the take is not a reading of the text at all."""
+    refuse_below: float = 0.18
+    """Under this share of the whole text heard (or no sentence heard), the take is not a reading
+    of the text at all. Another announcement read: 0.04–0.13; a reading with a sentence left
+    out: 0.24 and more."""
     extra_words: int = 8
     """This many heard syllables in a row that are not in the text are reported as extra speech."""
     max_clipped_share: float = 0.001
