@@ -1,0 +1,235 @@
+"""Does a reading say the approved text? The transcript of a take against the text of its language,
+sentence by sentence and number by number.
+
+A sentence is heard when at least `sentence_heard` of its syllables were heard (alignment credit,
+see `align`). A number, date, time or phone number is heard when at least `number_heard` of its
+syllables were heard, at least `number_present` of them have something heard in their place
+(misheard is there, left out is not: fifteen read as ten), and none was heard as a different
+number word (fifteen read as sixteen). A run of `extra_words` heard syllables that meet nothing in the text is extra speech.
+The reading passes when every sentence and every number is heard. Under `refuse_below` of the
+whole text heard it is not a reading of this text at all (another announcement, another
+language, noise) and is refused as such. Extra speech is reported but does not fail a reading
+(a reader's "ờ", a repeated word, a cough). Limits: `[record]` in broadcast.toml (RecordLimits);
+how they were calibrated: README, "Recorded readings"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from broadcast.check.compare import compare_form, number_mentions
+from broadcast.core.config import RecordLimits
+from broadcast.recording.align import NUMBER_WORDS, align, canonical, words
+from broadcast.speech.shaping import clean_markdown, split_paragraphs
+
+_DIGITS = re.compile(r"\d+(?:[.,:/-]\d+)*(?:\s\d{3,4}(?![.,]?\d))*")
+DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+_SHORT_SENTENCE = 3     # syllables; a shorter piece (an abbreviation's full stop) joins the next
+
+
+@dataclass
+class SentenceCheck:
+    index: int             # 1-based, in reading order
+    text: str              # as approved
+    spoken: str            # compare form
+    heard: float           # share heard, 0–1
+    ok: bool
+    start: int = 0         # its syllables in the whole text's compare form
+    end: int = 0
+
+
+@dataclass
+class NumberCheck:
+    written: str
+    spoken: str
+    sentence: int
+    heard: float
+    ok: bool
+    heard_as: str = ""     # what the transcript has there
+    changed: bool = False  # a number word of it heard as another number word
+    present: float = 1.0   # share of its syllables with something heard in their place
+
+
+@dataclass
+class ReadingVerdict:
+    passed: bool
+    refused: bool                      # not a reading of this text at all
+    heard: float                       # share of the whole text heard
+    transcript: str
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    numbers: list[NumberCheck] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # what fails it, one line each
+    notes: list[str] = field(default_factory=list)      # reported, not failing
+
+    @property
+    def missing_sentences(self) -> list[SentenceCheck]:
+        return [s for s in self.sentences if not s.ok]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sentences_of(text: str, lang: str) -> list[tuple[str, str]]:
+    """(approved sentence, its compare form) in reading order; a piece too short to judge on its
+    own ("TP." split off by its full stop) is joined to the sentence after it."""
+    out: list[tuple[str, str]] = []
+    carry = ""
+    for paragraph in split_paragraphs(clean_markdown(text)):
+        for sentence in paragraph:
+            raw = f"{carry} {sentence}".strip() if carry else sentence
+            spoken = compare_form(raw, lang)
+            if len(words(spoken)) < _SHORT_SENTENCE:
+                carry = raw
+                continue
+            carry = ""
+            out.append((raw, spoken))
+    if carry:
+        if out:
+            raw = f"{out[-1][0]} {carry}"
+            out[-1] = (raw, compare_form(raw, lang))
+        else:
+            out.append((carry, compare_form(carry, lang)))
+    return [(raw, spoken) for raw, spoken in out if spoken]
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def heard_form(transcript: str, text: str, lang: str) -> str:
+    """The transcript in compare form. A number Whisper wrote in digits that has the digits of a
+    number of the text is read the way the text's number is read (the same digits must not
+    differ only because their context was normalised differently)."""
+    by_digits = {_digits(m.written): m.spoken for m in number_mentions(text, lang) if _digits(m.written)}
+    pieces: list[str] = []
+    last = 0
+    for m in _DIGITS.finditer(transcript):
+        spoken = by_digits.get(_digits(m.group(0)))
+        if spoken:
+            pieces.append(compare_form(transcript[last:m.start()], lang))
+            pieces.append(spoken)
+            last = m.end()
+    pieces.append(compare_form(transcript[last:], lang))
+    return " ".join(p for p in pieces if p)
+
+
+def _locate(needle: list[str], hay: list[str], start: int, end: int) -> int | None:
+    for k in range(start, max(start, end - len(needle) + 1)):
+        if hay[k:k + len(needle)] == needle:
+            return k
+    return None
+
+
+def judge_reading(text: str, lang: str, transcript: str, limits: RecordLimits) -> ReadingVerdict:
+    """The verdict on a reading of `text` (approved, in `lang`) that Whisper heard as `transcript`."""
+    parts = sentences_of(text, lang)
+    ref_words: list[str] = []
+    checks: list[SentenceCheck] = []
+    for n, (raw, spoken) in enumerate(parts, 1):
+        w = words(spoken)
+        checks.append(SentenceCheck(n, raw, spoken, 0.0, False, len(ref_words), len(ref_words) + len(w)))
+        ref_words += w
+    heard = heard_form(transcript, text, lang)
+    al = align(ref_words, words(heard), limits.match_similarity)
+    verdict = ReadingVerdict(False, False, round(al.heard_share(0, len(ref_words)), 3), transcript, checks)
+    for s in checks:
+        s.heard = round(al.heard_share(s.start, s.end), 3)
+        s.ok = s.heard >= limits.sentence_heard
+    for s in checks:
+        cursor = s.start        # the numbers of a sentence come in its order
+        for mention in number_mentions(s.text, lang):
+            check, cursor = _number(mention, s, cursor, al, limits, lang)
+            verdict.numbers.append(check)
+    # extra speech: runs of heard syllables that met nothing in the text
+    run: list[int] = []
+    for j in [*al.inserted, None]:
+        if j is not None and (not run or j == run[-1] + 1):
+            run.append(j)
+            continue
+        if len(run) >= limits.extra_words:
+            verdict.extra.append(" ".join(al.hyp_words[run[0]:run[-1] + 1]))
+        run = [j] if j is not None else []
+
+    if not transcript.strip():
+        verdict.refused = True
+        verdict.problems.append("no speech was heard in the take")
+    elif verdict.heard < limits.refuse_below or not any(s.ok for s in checks):
+        verdict.refused = True
+        verdict.problems.append(
+            f"only {verdict.heard:.0%} of the approved text was heard: this is not a reading of this "
+            f"text (another announcement, another language?)")
+    else:
+        for s in verdict.missing_sentences:
+            verdict.problems.append(f"sentence {s.index} not heard ({s.heard:.0%} of it): \u201c{_short(s.text)}\u201d")
+        unheard = {s.index for s in verdict.missing_sentences}
+        for num in verdict.numbers:
+            if not num.ok and num.sentence not in unheard:   # a sentence not heard already says it
+                how = (f"heard as \u201c{num.heard_as}\u201d" if num.changed and num.heard_as else
+                       f"{num.heard:.0%} of it heard" if num.heard < limits.number_heard else
+                       f"a part of it left out: \u201c{num.heard_as}\u201d")
+                verdict.problems.append(f"number \u201c{num.written}\u201d of sentence {num.sentence} not heard "
+                                        f"as written ({how})")
+    verdict.notes += [f"extra speech, not in the text: \u201c{_short(e)}\u201d" for e in verdict.extra]
+    verdict.passed = not verdict.problems
+    return verdict
+
+
+def _components(written: str, want: list[str], lang: str) -> list[tuple[int, int]]:
+    """Where each group of digits of a written number ("15", "12", "2026" of "15/12/2026") is in its
+    spoken syllables `want`: read as a number, or digit by digit (phone numbers). The whole number
+    when a group cannot be found."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for group in re.findall(r"\d+", written):
+        for form in (canonical(words(compare_form(group, lang))), canonical([DIGIT_WORDS[int(d)] for d in group])):
+            k = _locate(form, want, at, len(want)) if form else None
+            if k is not None:
+                spans.append((k, k + len(form)))
+                at = k + len(form)
+                break
+        else:
+            return [(0, len(want))]
+    return spans or [(0, len(want))]
+
+
+def _number(mention, sentence: SentenceCheck, cursor: int, al, limits: RecordLimits,
+            lang: str) -> tuple[NumberCheck, int]:
+    want = canonical(words(mention.spoken))
+    start = _locate(want, al.ref, cursor, sentence.end)
+    if start is None:      # read differently in context: judge the sentence's number words as a whole
+        span = [k for k in range(sentence.start, sentence.end) if al.ref[k] in want]
+        share = float(al.similarity[span].mean()) if span else 0.0
+        return NumberCheck(mention.written, mention.spoken, sentence.index, round(share, 3),
+                           share >= limits.number_heard, al.heard_words(sentence.start, sentence.end)), cursor
+    end = start + len(want)
+    share = al.heard_share(start, end, runs=False)
+    own = {int(j) for j in al.partner[start:end] if j >= 0}
+    placed = own | {int(j) for j in al.substitute[start:end] if j >= 0}
+    changed = False
+    heard_as = al.heard_words(start, end)
+    if placed:
+        # The heard syllables between the text's neighbours of the number (at most one number's
+        # length beyond what it met): a number word there that is not one of the number's own
+        # syllables (heard in place of one, or pushed in among them) means another number was read.
+        # (At the very start or end of the text there is no neighbour: only what it met counts.)
+        before = [int(j) for j in al.partner[:start] if j >= 0]
+        after = [int(j) for j in al.partner[end:] if j >= 0]
+        reach = len(want) + 1
+        lo = max(before[-1] + 1, min(placed) - reach) if before else min(placed)
+        hi = min(after[0] - 1, max(placed) + reach) if after else max(placed)
+        partnered = {int(j) for j in al.partner if j >= 0}
+        stray = [j for j in range(lo, hi + 1) if j not in partnered and al.hyp[j] in NUMBER_WORDS]
+        if stray:
+            changed = True
+            heard_as = " ".join(al.hyp_words[min(min(placed), *stray):max(max(placed), *stray) + 1])
+    # every group of digits must be there: "mười lăm" read as "mười" is another date
+    present = min(al.present_share(start + a, start + b) for a, b in _components(mention.written, want, lang))
+    ok = share >= limits.number_heard and present >= limits.number_present and not changed
+    return NumberCheck(mention.written, mention.spoken, sentence.index, round(share, 3), ok, heard_as, changed,
+                       round(present, 3)), end
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
