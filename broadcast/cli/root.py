@@ -145,12 +145,12 @@ class BroadcastGroup(click.Group):
         return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
 
     def get_command(self, ctx: click.Context, name: str):
-        if name not in self.commands:
-            for module in COMMAND_MODULES.get(name, ()):
-                loaded = importlib.import_module(module)
-                if module not in self._registered:
-                    self._registered.add(module)
-                    loaded.register(self)
+        # Every module of the name, even when the command exists already: `transcribe` loads
+        # broadcast.cli.review, which makes the `review` group that review_cases adds to.
+        for module in COMMAND_MODULES.get(name, ()):
+            if module not in self._registered:
+                self._registered.add(module)
+                importlib.import_module(module).register(self)
         return super().get_command(ctx, name)
 
     _registered: set[str] = set()
