@@ -154,13 +154,16 @@ def attempts(conn: sqlite3.Connection, days: list[str], area: str | None = None)
     """One record per attempt: the closing row of each started item (a 'started' row still
     open stands for itself), and every refused row."""
     out: dict[str, dict] = {}
+    first: dict[str, int] = {}
     for r in rows(conn, days, area):
         rec = record_of(r)
         rec["seq"] = r["seq"]
+        first.setdefault(rec["attempt"], r["seq"])
         if rec["attempt"] in out and r["result"] == "started":
             continue
         out[rec["attempt"]] = rec
-    return sorted(out.values(), key=lambda rec: (rec["started_at"] or rec["at"], rec["seq"]))
+    # in the order the attempts began (the log's order; clocks can be set, the log cannot)
+    return sorted(out.values(), key=lambda rec: first[rec["attempt"]])
 
 
 def aired_in_day(conn: sqlite3.Connection, day: str, area: str) -> list[dict]:
