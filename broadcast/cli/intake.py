@@ -106,7 +106,7 @@ def status(ws: Workspace) -> None:
     for problem in audit_problems(ws, conn):
         warn(f"{show_path(ws.db_path)}: {problem} — the states below cannot be trusted; "
              "restore the database (`broadcast restore FILE`)")
-    rows = states(ws, conn, produced_ids=produced_ids(ws))
+    rows = states(ws, conn, produced_ids=produced_ids(ws, conn))
     table = Table(show_edge=False, pad_edge=False)
     for col in ("id", "state", "approved by", "languages", "file"):
         table.add_column(col)

@@ -21,7 +21,7 @@ import click
 from broadcast import __version__
 from broadcast.cli.ui import error, show_path
 from broadcast.core.config import Workspace, load_workspace
-from broadcast.core.errors import BroadcastError, WorkspaceError
+from broadcast.core.errors import OS_ERROR_HINTS, BroadcastError, WorkspaceError, os_error_hint
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -62,30 +62,13 @@ def pass_workspace(fn):
     return wrapper
 
 
-# What to do about an operating-system error, by errno: the user's next step.
-OS_ERROR_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space (old output/<date> folders, state/cache) and run again; "
-                  "what was already in place has not been changed",
-    errno.EDQUOT: "the disk quota is used up: free some space and run again",
-    errno.EACCES: "permission denied: check the owner and mode of the file or folder (ls -l); "
-                  "a file marked immutable (lsattr shows 'i') needs `chattr -i`",
-    errno.EPERM: "not permitted: check the owner of the file, and `lsattr` for the immutable flag (`chattr -i`)",
-    errno.EROFS: "the file system is read-only: remount it read-write, or use a workspace on another disk",
-    errno.EIO: "input/output error: the disk may be failing; copy the workspace to another disk and run "
-               "`broadcast verify` there",
-    errno.ENOENT: "it does not exist: check the path",
-    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
-    errno.EISDIR: "that is a folder, not a file: check the path",
-}
-
-
 def os_error_message(exc: OSError) -> str:
     """One line: the file, what happened, what to do."""
     where = exc.filename if exc.filename is not None else "(file unknown)"
     if exc.filename2 is not None:
         where = f"{exc.filename} → {exc.filename2}"
     what = exc.strerror or str(exc)
-    hint = OS_ERROR_HINTS.get(exc.errno, "check the file and the disk, then run again")
+    hint = os_error_hint(exc)
     return f"{show_path(where) if isinstance(where, (str, Path)) else where}: {what} — {hint}"
 
 

@@ -3,6 +3,7 @@ user message only at the edge (the CLI)."""
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +71,29 @@ class NotApproved(BroadcastError):
 
 class WorkspaceError(BroadcastError):
     """No workspace, or a broken broadcast.toml."""
+
+
+# What to do about an operating-system error, by errno: the user's next step.
+OS_ERROR_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space (old output/<date> folders, state/cache) and run again; "
+                  "what was already in place has not been changed",
+    errno.EDQUOT: "the disk quota is used up: free some space and run again",
+    errno.EACCES: "permission denied: check the owner and mode of the file or folder (ls -l); "
+                  "a file marked immutable (lsattr shows 'i') needs `chattr -i`",
+    errno.EPERM: "not permitted: check the owner of the file, and `lsattr` for the immutable flag (`chattr -i`)",
+    errno.EROFS: "the file system is read-only: remount it read-write, or use a workspace on another disk",
+    errno.EIO: "input/output error: the disk may be failing; copy the workspace to another disk and run "
+               "`broadcast verify` there",
+    errno.ENOENT: "it does not exist: check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+    errno.EISDIR: "that is a folder, not a file: check the path",
+}
+
+
+def os_error_hint(exc: OSError) -> str:
+    return OS_ERROR_HINTS.get(exc.errno, "check the file and the disk, then run again")
+
+
+def from_os_error(exc: OSError, what: str) -> BroadcastError:
+    """An OSError met while doing `what`, as a project error naming the file and the fix."""
+    return BroadcastError(f"{what}: {exc.strerror or exc}", exc.filename, hint=os_error_hint(exc))

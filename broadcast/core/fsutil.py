@@ -71,3 +71,11 @@ def _hash_file(path: Path | str, h) -> str:
         while chunk := fh.read(CHUNK):
             h.update(chunk)
     return h.hexdigest()
+
+
+def warn(message: str) -> None:
+    """A warning for the person running the command (stderr, one line), from any stage or
+    worker process: a damaged cache entry dropped, a file kept."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)

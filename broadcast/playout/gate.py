@@ -82,8 +82,7 @@ def refusal(ws: Workspace, conn: sqlite3.Connection, plan: DayPlan, item: Item, 
         why = _translation_refusal(ws, conn, ann, item)
         if why:
             return why
-    sha, status = rundown_statuses(plan.folder).get(item.path, (None, "ok"))
-    if status == "check-failed" and sha == item.sha256:
+    if rundown_statuses(plan.folder).status_for(item.path, item.sha256) == "check-failed":
         return "`broadcast check` failed this file (the run sheet says do not play it unreviewed)"
     return None
 

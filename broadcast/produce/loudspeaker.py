@@ -6,6 +6,7 @@ from __future__ import annotations
 from broadcast.core.config import Area
 from broadcast.mastering import PROFILES
 from broadcast.produce import rundown
+from broadcast.produce.checkmarks import CheckMarks
 from broadcast.produce.models import Scheduled
 from broadcast.produce.output import Output
 
@@ -13,7 +14,7 @@ SHEETS = ("playlist.m3u8", "rundown.txt", "rundown.html")
 
 
 def package_loudspeaker(out: Output, area_id: str, area: Area, playing: list[Scheduled],
-                        checked: dict[str, tuple[str, str]]) -> None:
+                        checked: CheckMarks) -> None:
     """Place the area's loudspeaker files and write its run sheets. `checked` (from check.json)
     marks a file on the run sheet while its bytes are the ones `check` did not pass."""
     ws, report = out.ws, out.report
@@ -29,12 +30,12 @@ def package_loudspeaker(out: Output, area_id: str, area: Area, playing: list[Sch
                 order += 1
                 name = f"{order:02d}-{slot}-{ann.priority}-{ann.id}-{r.language}{extension}"
                 m = out.place(r, res, "loudspeaker", folder / name, area=area_id, slot=slot, order=order)
-                sha, status = checked.get(out.entries[-1]["path"], (None, "ok"))
+                status = checked.status_for(out.entries[-1]["path"], m["sha256"])
                 entries.append(rundown.RundownEntry(
                     order=order, slot=slot, slot_time=ws.config.slots[slot], priority=ann.priority,
                     announcement_id=ann.id, title=ann.title, language=r.language, filename=name,
                     duration=m["duration"], readings=ann.readings,
-                    status=status if sha == m["sha256"] else "ok"))
+                    status=status))
     withheld = [rundown.WithheldLine(w.announcement_id, w.title, w.priority, slot, w.language, w.reason, w.fix)
                 for w in report.withheld if area_id in w.areas
                 for slot in (w.slots or (None,))]

@@ -134,15 +134,21 @@ def write_manifest(ws: Workspace, conn, out: Output, scheduled_ids: set[str], on
     keep = {e["path"] for e in out.entries}
     made = {e["announcement"] for e in out.entries if e.get("announcement")}
     remove: list[str] = []
-    for entry in old_manifest.get("files", []):
-        rel = entry.get("path")
-        if rel in keep or not isinstance(rel, str) or ".." in Path(rel).parts:
-            continue
-        if why_removed(ws, report, scheduled_ids, made, only, entry) is not None:
+    old = [e for e in old_manifest.get("files", []) if isinstance(e.get("path"), str)
+           and e["path"] not in keep and ".." not in Path(e["path"]).parts]
+    kept_areas: set[str] = set()
+    for entry in sorted(old, key=lambda e: e.get("kind") == "rundown"):   # the run sheets last
+        rel = entry["path"]
+        why = why_removed(ws, report, scheduled_ids, made, only, entry)
+        if why == "made again" and entry.get("area") in kept_areas:
+            why = None            # the old sheet still describes the files kept beside it
+        if why is not None:
             remove.append(rel)
         elif (folder / rel).is_file():
             out.entries.append(entry)
             report.kept.append(rel)
+            if entry.get("kind") != "rundown" and entry.get("area"):
+                kept_areas.add(entry["area"])
     manifest = {
         "date": out.day.isoformat(),
         "commune": ws.config.commune_name,

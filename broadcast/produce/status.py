@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
+from broadcast.core import audit
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.models import Announcement
+from broadcast.produce.manifest import ManifestError, read_manifest
+from broadcast.speech import has_speech_route
+from broadcast.translations import translation_state
+from broadcast.translations.models import SOURCE
 
 
-def produced_ids(ws: Workspace) -> set[str]:
-    """Ids that appear in any date's manifest.json under output/."""
+def produced_ids(ws: Workspace, conn: sqlite3.Connection) -> set[str]:
+    """Ids produced from their current approval: some date's manifest lists a file of the id made
+    from the approval the audit log holds now (a re-approved text not produced again is not)."""
+    current = {i: a.sha256 for i, a in audit.latest_approvals(conn).items()}
     ids: set[str] = set()
     out = ws.output_dir
     if not out.is_dir():
         return ids
-    for manifest in out.glob("*/manifest.json"):
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = read_manifest(folder)
+        except ManifestError:
             continue
         for entry in data.get("files", []):
-            if isinstance(entry, dict) and entry.get("announcement"):
-                ids.add(entry["announcement"])
+            ann = entry.get("announcement")
+            approval = entry.get("approval") if isinstance(entry.get("approval"), dict) else {}
+            if ann and ann in current and approval.get("sha256") == current[ann]:
+                ids.add(ann)
     return ids
 
 

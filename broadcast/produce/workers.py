@@ -10,7 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from broadcast.core.config import Workspace
-from broadcast.core.errors import BroadcastError
+from broadcast.core.errors import BroadcastError, from_os_error
+from broadcast.core.processes import worker_init
 from broadcast.produce.cache import cached, render_key
 from broadcast.produce.models import ProduceReport, Rendition, RenderResult
 from broadcast.produce.remote import render_on_ray
@@ -37,6 +38,7 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     advance = progress(len(todo)) if progress else (lambda _label: None)
     root = str(ws.root)
+    fatal: list[BroadcastError] = []
 
     def done(k: str, fn: Callable[[], RenderResult]) -> None:
         try:
@@ -44,6 +46,8 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
             report.rendered += 1
         except BroadcastError as exc:
             report.failures.append(exc)
+        except OSError as exc:       # a full disk, a read-only cache: the machine, not the item
+            fatal.append(from_os_error(exc, f"rendering {k}"))
         except Exception as exc:  # a bug must not cost the rest of the batch
             if os.environ.get("BROADCAST_DEBUG"):
                 traceback.print_exc()
@@ -55,14 +59,25 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
 
     if executor is not None and executor.kind == "ray":
         render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
-        return results
-    if jobs == 1:
+    elif jobs == 1:
         for k in todo:
             done(k, lambda k=k: render_rendition(root, renditions[k], keys[k], profiles_for[k], ident))
-        return results
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    else:
+        _render_in_pool(root, todo, renditions, keys, profiles_for, ident, jobs, done)
+    if fatal:
+        # A full disk or an unwritable cache would make every later step fail the same way: stop
+        # before anything under output/ is touched, so the previous output stays as it was.
+        first = fatal[0]
+        raise BroadcastError(f"{first.reason}; nothing under output/ was changed", first.path,
+                             hint=first.problem.hint)
+    return results
+
+
+def _render_in_pool(root: str, todo: list[str], renditions, keys, profiles_for, ident, jobs: int, done) -> None:
+    # Workers die with this process (PR_SET_PDEATHSIG): a killed `produce` leaves none behind.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=worker_init, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(render_rendition, root, renditions[k], keys[k], profiles_for[k], ident): k
                    for k in todo}
         for fut in as_completed(futures):
             done(futures[fut], fut.result)
-    return results

@@ -1,15 +1,17 @@
 """Finished speech on disk, keyed by a fingerprint of (spoken text, voice settings, engine
-version): unchanged text is never synthesised twice. Writes are atomic (temporary file in the
-same folder, then os.replace), so parallel `produce --jobs N` workers never see half a file."""
+version): unchanged text is never synthesised twice. Writes are atomic (broadcast.core.fsutil),
+so parallel `produce --jobs N` workers never see half a file; an entry damaged anyway (a full
+disk, a crash of the machine, a hand edit) is dropped with a warning and synthesised again."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from broadcast.core.fsutil import atomic_target, warn
 
 CACHE_FORMAT = 1
 
@@ -29,25 +31,20 @@ def load(root: Path, key: str) -> tuple[np.ndarray, int, dict] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta.get("format") != CACHE_FORMAT:
+            if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT:
                 return None
             return data["samples"].astype(np.float32), int(data["rate"]), meta
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):
-        return None  # missing or unreadable: synthesise again and overwrite
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        warn(f"{path}: damaged speech-cache entry ({type(exc).__name__}: {exc}); dropped, speaking it again")
+        path.unlink(missing_ok=True)
+        return None
 
 
 def store(root: Path, key: str, samples: np.ndarray, rate: int, meta: dict) -> Path:
     path = _path(root, key)
-    fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, samples=samples.astype(np.float32), rate=np.int64(rate),
-                     meta=np.array(json.dumps({**meta, "format": CACHE_FORMAT}, ensure_ascii=False)))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_target(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, samples=samples.astype(np.float32), rate=np.int64(rate),
+                 meta=np.array(json.dumps({**meta, "format": CACHE_FORMAT}, ensure_ascii=False)))
     return path
