@@ -3,7 +3,6 @@ stages use to get announcement content."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,17 +105,17 @@ def load_for_approval(path: Path, ws: Workspace) -> Announcement:
     so approving one of two files with the same id would void the other's approval)."""
     ann = parse_announcement(path, ws.config)
     mine = _file_key(path)
-    others = [p for p, ann_id in _workspace_ids(ws).items() if ann_id == ann.id and _file_key(p) != mine]
+    others = [p for p, ann_id in _workspace_ids(ws).items()
+              if ann_id == ann.id and _file_key(p) != mine and _id_of(p, ws) == ann.id]
     if others:
         raise duplicate_id(ann, others)
     return ann
 
 
-# (file, content digest, config) -> id or None: `approve` of a folder checks each file against
-# the whole workspace, and parsing every file again for each one would be quadratic; reading
-# is cheap, so a file is parsed again only when its bytes changed (timestamps are too coarse).
-_ID_CACHE: dict[tuple[Path, bytes, int], str | None] = {}
-_ID_CACHE_MAX = 20_000
+# id(ws) -> (ws, {path: id}): `approve` of a folder checks each file against the whole
+# workspace; the folder is read once per command (each command loads its own Workspace), and
+# a file found with the same id is read again before it is named.
+_SCANS: dict[int, tuple[Workspace, dict[Path, str]]] = {}
 
 
 def _file_key(path: Path) -> Path:
@@ -126,21 +125,21 @@ def _file_key(path: Path) -> Path:
         return path.absolute()
 
 
+def _id_of(path: Path, ws: Workspace) -> str | None:
+    try:
+        return parse_announcement(path, ws.config, check_expiry=False).id
+    except InvalidAnnouncement:
+        return None
+
+
 def _workspace_ids(ws: Workspace) -> dict[Path, str]:
     """The id of every valid announcement file in the workspace's announcements folder."""
-    out: dict[Path, str] = {}
-    for path in announcement_files([ws.announcements_dir]):
-        try:
-            key = (path, hashlib.blake2b(path.read_bytes(), digest_size=16).digest(), id(ws.config))
-        except OSError:
-            continue
-        if key not in _ID_CACHE:
-            if len(_ID_CACHE) >= _ID_CACHE_MAX:
-                _ID_CACHE.clear()
-            try:
-                _ID_CACHE[key] = parse_announcement(path, ws.config, check_expiry=False).id
-            except InvalidAnnouncement:
-                _ID_CACHE[key] = None
-        if _ID_CACHE[key] is not None:
-            out[path] = _ID_CACHE[key]
-    return out
+    scan = _SCANS.get(id(ws))
+    if scan is not None and scan[0] is ws:
+        return scan[1]
+    ids = {p: ann_id for p in announcement_files([ws.announcements_dir])
+           if (ann_id := _id_of(p, ws)) is not None}
+    if len(_SCANS) >= 8:
+        _SCANS.clear()
+    _SCANS[id(ws)] = (ws, ids)
+    return ids
