@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from broadcast.core.config import parse_holiday
+from broadcast.core.feedback_rules import parse_holiday
 from broadcast.feedback.workdays import calendar
 
 # The fixed public holidays every year, and a Tết week (Monday 8 to Friday 12 February 2027)

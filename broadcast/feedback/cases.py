@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from broadcast.core import audit
-from broadcast.core.config import FeedbackRules, Workspace
+from broadcast.core.config import Workspace
+from broadcast.core.feedback_rules import FeedbackRules
 from broadcast.feedback import linking, queue
 from broadcast.feedback.contact import check_contact, contact_from_recording
 from broadcast.feedback.models import OPEN_STATUSES, FeedbackItem, QueueError

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from broadcast.core.config import parse_holiday
+from broadcast.core.feedback_rules import parse_holiday
 
 WEEKEND = frozenset({5, 6})   # date.weekday(): Saturday, Sunday
 # Far more than any deadline: guards against a calendar with no working day at all.
