@@ -2,14 +2,19 @@
 faster-whisper (CTranslate2, int8 on CPU, the default) and openai-whisper (PyTorch float32, via
 an exact conversion of the CTranslate2 weights). Both get the same audio: voice activity
 detection (silero, shipped inside faster-whisper) runs here, once, before either backend, and
-timestamps are mapped back to the original recording afterwards."""
+timestamps are mapped back to the original recording afterwards.
+
+A long recording (BATCHED_FROM_SECONDS and more) goes through faster-whisper's
+BatchedInferencePipeline instead: its own VAD cuts the speech into chunks of up to 30 s that
+are encoded and decoded several at a time (no temperature fallback). The choice depends on the
+recording alone, never on how many workers run, so a transcript is the same whatever --jobs."""
 
 from __future__ import annotations
 
 import functools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +31,15 @@ DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_LANGUAGE = "vi"
 # Whisper's fallback schedule (both libraries' default): retry hotter when a decode looks bad.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+DETERMINISTIC = (0.0,)
+# The penalty a decoding loop is decoded again with (as `check` does).
+LOOP_RETRY_PENALTY = 1.2
 # Where a long recording is cut between blocks: the quietest 100 ms in the block's last seconds.
 CUT_SEARCH_SECONDS = 10.0
 CUT_FRAME_SECONDS = 0.1
+# Recordings at least this long are transcribed batched (measured: scripts/bench-transcribe).
+BATCHED_FROM_SECONDS = 60.0
+BATCH_SIZE = 8
 
 ProgressFn = Callable[[float, float | None], None]
 
@@ -46,13 +57,22 @@ class TranscribeOptions:
     """Off: a misheard sentence must not steer the next one (it also feeds repetition loops)."""
     block_seconds: float = audio_mod.BLOCK_SECONDS
     """Longest stretch of audio decoded and held in memory at once."""
-    temperatures: tuple[float, ...] = field(default=TEMPERATURES)
+    temperatures: tuple[float, ...] = DETERMINISTIC
+    """Beam search at temperature 0 only. Whisper's fallback (TEMPERATURES) samples from
+    CTranslate2's random generator, which is per thread and cannot be reseeded per call: a
+    recording's transcript would depend on what its worker decoded before, and differ between
+    --jobs 1 and --jobs 2 (seen on espeak-ng speech)."""
     repetition_penalty: float = 1.0
     """faster-whisper's penalty on tokens already produced (1.0: none)."""
-    loop_retry_penalty: float | None = None
+    loop_retry_penalty: float | None = LOOP_RETRY_PENALTY
     """When a segment comes out as a decoding loop (compression ratio over LOOP_RATIO), decode that
-    audio again with this repetition penalty. Deterministic, unlike the temperature fallback, so
-    `check` gives the same transcript every run and on every worker (faster-whisper only)."""
+    audio again with this repetition penalty: deterministic, unlike the temperature fallback, so
+    a recording gets the same transcript every run and on every worker (faster-whisper only)."""
+    batched_from: float | None = BATCHED_FROM_SECONDS
+    """Recordings at least this long (seconds) are decoded batched (faster-whisper with VAD on);
+    None: never."""
+    batch_size: int = BATCH_SIZE
+    """Chunks of a batched recording decoded at once."""
 
 
 # Whisper's own test for a repetition loop: text that gzip compresses more than this.
@@ -106,6 +126,7 @@ class FasterWhisperBackend:
     """CTranslate2 Whisper: int8 on the CPU, float16 on a CUDA GPU (by default)."""
 
     name = "faster-whisper"
+    penalises_repetition = True
 
     def __init__(self, model: ResolvedModel, compute_type: str | None = None, cpu_threads: int | None = None,
                  device: str = "cpu") -> None:
@@ -136,11 +157,34 @@ class FasterWhisperBackend:
                 on_segment(float(s.end))
         return out, info.language
 
+    def decode_batched(self, audio: np.ndarray, options: TranscribeOptions,
+                       on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
+        """Segments of `audio` through BatchedInferencePipeline (its VAD; times in `audio`'s)."""
+        from faster_whisper import BatchedInferencePipeline
+
+        if getattr(self, "_batched", None) is None:
+            self._batched = BatchedInferencePipeline(self.model)
+        segments, info = self._batched.transcribe(
+            audio, language=options.language, task="transcribe", beam_size=options.beam_size,
+            best_of=5, temperature=list(options.temperatures),
+            condition_on_previous_text=options.condition_on_previous_text, vad_filter=True,
+            without_timestamps=False, batch_size=options.batch_size,
+            repetition_penalty=options.repetition_penalty,
+        )
+        out = []
+        for s in segments:
+            out.append(Segment(float(s.start), float(s.end), s.text.strip(), float(s.avg_logprob),
+                               float(s.no_speech_prob), float(s.compression_ratio)))
+            if on_segment:
+                on_segment(float(s.end))
+        return out, info.language
+
 
 class OpenAIWhisperBackend:
     """openai-whisper (PyTorch, float32; on the CPU or a CUDA GPU) on the converted CTranslate2 weights."""
 
     name = "openai-whisper"
+    penalises_repetition = False      # whisper.transcribe has no repetition penalty
 
     def __init__(self, model: ResolvedModel, cpu_threads: int | None = None, device: str = "cpu") -> None:
         from broadcast.transcription.convert import load_openai_whisper
@@ -208,16 +252,32 @@ def speech_regions(audio: np.ndarray) -> list[dict]:
     return get_speech_timestamps(audio, VadOptions()) if audio.size else []
 
 
+def batches(backend: Backend, options: TranscribeOptions, duration: float | None) -> bool:
+    """Is a recording this long (seconds) transcribed batched by this backend?"""
+    return (options.batched_from is not None and duration is not None and duration >= options.batched_from
+            and options.vad and hasattr(backend, "decode_batched"))
+
+
 def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOptions | None = None,
-                     offset: float = 0.0, on_segment: Callable[[float], None] | None = None
-                     ) -> tuple[list[Segment], str | None]:
+                     offset: float = 0.0, on_segment: Callable[[float], None] | None = None,
+                     batched: bool = False) -> tuple[list[Segment], str | None]:
     """Segments of one 16 kHz mono float32 array (at most a block long), times + `offset`;
-    guard not applied yet."""
+    guard not applied yet. `batched`: through decode_batched (see batches())."""
     from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
     options = options or TranscribeOptions()
     if audio.size == 0:
         return [], None
+    if batched:
+        segments, language = backend.decode_batched(audio, options, on_segment=(
+            (lambda end: on_segment(offset + end)) if on_segment else None))
+        if options.loop_retry_penalty and any(s.compression_ratio > LOOP_RATIO for s in segments):
+            segments, language = backend.decode_batched(
+                audio, replace(options, repetition_penalty=options.loop_retry_penalty, loop_retry_penalty=None))
+        for s in segments:
+            s.start = round(s.start + offset, 2)
+            s.end = round(s.end + offset, 2)
+        return segments, language
     regions = None
     if options.vad:
         regions = speech_regions(audio)
@@ -227,7 +287,8 @@ def transcribe_audio(audio: np.ndarray, backend: Backend, options: TranscribeOpt
         audio = np.concatenate(chunks)
     segments, language = backend.decode(audio, options, on_segment=(
         (lambda end: on_segment(offset + end)) if on_segment else None))
-    if options.loop_retry_penalty and any(s.compression_ratio > LOOP_RATIO for s in segments):
+    if (options.loop_retry_penalty and backend.penalises_repetition
+            and any(s.compression_ratio > LOOP_RATIO for s in segments)):
         segments, language = backend.decode(
             audio, replace(options, repetition_penalty=options.loop_retry_penalty, loop_retry_penalty=None))
     if regions is not None:
@@ -274,15 +335,20 @@ def _cut_blocks(blocks: Iterator[np.ndarray]) -> Iterator[tuple[float, np.ndarra
 def transcribe_file(path: Path, backend: Backend, options: TranscribeOptions | None = None,
                     on_progress: ProgressFn | None = None) -> Transcript:
     """Decode and transcribe one recording block by block (bounded memory), apply the
-    hallucination guard. Raises AudioError for files that are not usable audio."""
+    hallucination guard; batched when it is long (batches()). Raises AudioError for files that
+    are not usable audio."""
     options = options or TranscribeOptions()
     info = audio_mod.probe(path)
     total = info.duration
     segments: list[Segment] = []
     language: str | None = None
     duration = 0.0
+    batched = None
     for offset, piece in _cut_blocks(audio_mod.iter_blocks(path, options.block_seconds)):
-        got, lang = transcribe_audio(piece, backend, options, offset,
+        if batched is None:    # decided once: on the declared length, else on the first block's
+            batched = batches(backend, options, total if total is not None else
+                              piece.size / audio_mod.RECOGNITION_RATE)
+        got, lang = transcribe_audio(piece, backend, options, offset, batched=batched,
                                      on_segment=(lambda t: on_progress(t, total)) if on_progress else None)
         segments.extend(got)
         language = language or lang
