@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from broadcast.cli.root import PartialFailure, pass_workspace, report
 from broadcast.core.config import ID_RE, Workspace
-from broadcast.cli.options import device_option, executor_options
+from broadcast.cli.root import device_option, executor_options
 from broadcast.cli.ui import console, progress, show_path, warn
-from broadcast.feedback.models import STATUSES, AudioError
+from broadcast.feedback.models import STATUSES
 
-STORE_DIR = "store"
 # Long recordings print where they are at most this often (seconds of wall time).
 PROGRESS_EVERY = 15.0
 LONG_RECORDING = 120.0
@@ -32,11 +29,6 @@ def _fmt_duration(seconds: float | None) -> str:
 def _one_line(text: str, width: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _received_at(path: Path, ws: Workspace) -> str:
-    """When the recording reached the commune: its file time, in the commune's time zone."""
-    return datetime.fromtimestamp(path.stat().st_mtime, ws.config.tz).isoformat(timespec="seconds")
 
 
 def _default_reviewer() -> str:
@@ -57,30 +49,28 @@ def _default_reviewer() -> str:
 @click.option("--announcement", "announcement", metavar="ID", default=None,
               help="Announcement these recordings answer (its id).")
 @click.option("--area", "area", metavar="A", default=None, help="Area the recordings come from (id from broadcast.toml).")
+@click.option("--jobs", "-j", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Recordings transcribed at once here, each in a worker process holding the model "
+              "(~0.4 GB for base) on one CPU thread; 1: in this process, on every core. Queued in input "
+              "order, with the same transcripts whatever N. Default: the number of cores.")
 @click.option("--compute-type", default=None, hidden=True, help="CTranslate2 compute type (default int8).")
 @executor_options("recordings are transcribed (on Ray, each actor loads the model once)")
 @device_option
 @pass_workspace
 def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
-               announcement: str | None, area: str | None, compute_type: str | None, executor: str | None,
-               ray_address: str | None, device: str) -> None:
+               announcement: str | None, area: str | None, jobs: int | None, compute_type: str | None,
+               executor: str | None, ray_address: str | None, device: str) -> None:
     """Transcribe citizens' voice feedback (files or folders) into the review queue.
 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
     identified by its sha256: one already queued is skipped. The original is copied into
-    feedback/store/. A file that cannot be read is reported and the rest go on (exit 1)."""
+    feedback/store/. A file that cannot be read (or that crashes its worker) is reported and
+    the rest go on (exit 1)."""
     from broadcast.executors import executor_spec
-    from broadcast.executors.whisper import transcribe_on_ray
-    from broadcast.core.pg import connect_queue
-    from broadcast.feedback.audio import collect_files, remove_dead_temp_files, sha256_file, store_original
-    from broadcast.feedback.queue import NewItem, add_item, find_by_sha256
-    from broadcast.transcription.transcribe import (
-        TranscribeOptions,
-        check_language,
-        load_backend,
-        resolve_device,
-        transcribe_file,
-    )
+    from broadcast.feedback.audio import collect_files
+    from broadcast.feedback.ingest import Events, IngestSettings, ingest
+    from broadcast.transcription.pool import EngineSpec, available_cores
+    from broadcast.transcription.transcribe import TranscribeOptions, check_language, resolve_device
 
     if area is not None and area not in ws.config.areas:
         raise click.BadParameter(f"unknown area {area!r}; known: {', '.join(ws.config.areas)}", param_hint="--area")
@@ -93,91 +83,45 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
         device = resolve_device(device, backend)   # --device cuda without a GPU stops here, before any work
 
     files, missing = collect_files(list(paths))
-    failed = len(missing)
     for exc in missing:
         report(exc)
     if not files:
         if not missing:
             warn("no audio files found")
-        if failed:
+        if missing:
             raise PartialFailure()
         return
-    conn = connect_queue(ws)
-    store = ws.feedback_dir / STORE_DIR
-    remove_dead_temp_files(store)
-    engine = None
-    added = skipped = 0
-    with contextlib.ExitStack() as stack, progress(len(files), "transcribing") as advance:
-        remote = None
-        if spec.kind == "ray":   # all new recordings go out at once; results are queued here, in order
-            remote = transcribe_on_ray(stack, spec, _not_queued(conn, files), backend, model, compute_type,
-                                       options, device=device)
-        for path in files:
-            label = show_path(path)
-            try:
-                sha = sha256_file(path)
-                existing = find_by_sha256(conn, sha)
-                if existing:
-                    console.print(f"skipped  {label}: already queued as #{existing.id}")
-                    skipped += 1
-                    continue
-                if remote is not None:
-                    transcript = remote[path]()
-                else:
-                    if engine is None:
-                        engine = load_backend(backend, model, compute_type, None, device)
-                    transcript = transcribe_file(path, engine, options, on_progress=_progress_printer(label))
-                stored = store_original(path, store, sha)
-                item, new = add_item(conn, NewItem(
-                    source_name=path.name, sha256=sha, stored_path=str(stored.relative_to(ws.feedback_dir)),
-                    received_at=_received_at(path, ws), transcript=transcript,
-                    announcement_id=announcement, area=area))
-                if new:
-                    added += 1
-                    text = _one_line(transcript.text) if transcript.text else "(no speech)"
-                    console.print(f"#{item.id}  {label}  {_fmt_duration(transcript.duration)}  {text}",
-                                  markup=False)
-                else:  # queued by a concurrent run meanwhile
-                    skipped += 1
-                    console.print(f"skipped  {label}: already queued as #{item.id}")
-            except AudioError as exc:
-                report(exc)
-                failed += 1
-            except OSError as exc:
-                report(AudioError(f"cannot read: {exc.strerror or exc}", path))
-                failed += 1
-            finally:
-                advance(path.name)
-    console.print(f"{added} added, {skipped} already queued, {failed} failed")
+    settings = IngestSettings(EngineSpec(backend, model, compute_type, device), options,
+                              jobs or available_cores(), announcement, area)
+
+    def added(path: Path, item) -> None:
+        text = _one_line(item.transcript) if item.transcript else "(no speech)"
+        console.print(f"#{item.id}  {show_path(path)}  {_fmt_duration(item.duration)}  {text}", markup=False)
+
+    def skipped(path: Path, item) -> None:
+        console.print(f"skipped  {show_path(path)}: already queued as #{item.id}")
+
+    with progress(len(files), "transcribing") as advance:
+        result = ingest(ws, files, settings, spec, Events(
+            added=added, skipped=skipped, failed=report, progress=_progress_printer(),
+            done=lambda path: advance(path.name)))
+    failed = result.failed + len(missing)
+    console.print(f"{result.added} added, {result.skipped} already queued, {failed} failed")
     if failed:
         raise PartialFailure()
 
 
-def _not_queued(conn, files: list[Path]) -> list[Path]:
-    """The files whose recording is not in the queue yet (unreadable ones are left to the main loop)."""
-    from broadcast.feedback.audio import sha256_file
-    from broadcast.feedback.queue import find_by_sha256
+def _progress_printer():
+    """Where each long recording is, every PROGRESS_EVERY seconds (short ones stay quiet)."""
+    last: dict[Path, float] = {}
 
-    out = []
-    for path in files:
-        try:
-            if find_by_sha256(conn, sha256_file(path)) is None:
-                out.append(path)
-        except OSError:
-            pass
-    return out
-
-
-def _progress_printer(label: str):
-    """Where a long recording is, every PROGRESS_EVERY seconds (short ones stay quiet)."""
-    last = [time.monotonic()]
-
-    def show(done: float, total: float | None) -> None:
-        if (total or 0) < LONG_RECORDING or time.monotonic() - last[0] < PROGRESS_EVERY:
+    def show(path: Path, done: float, total: float | None) -> None:
+        now = time.monotonic()
+        if (total or 0) < LONG_RECORDING or now - last.setdefault(path, now) < PROGRESS_EVERY:
             return
-        last[0] = time.monotonic()
+        last[path] = now
         pct = f" ({100 * done / total:.0f}%)" if total else ""
-        click.echo(f"  {label}: {_fmt_duration(done)} of {_fmt_duration(total)}{pct}", err=True)
+        click.echo(f"  {show_path(path)}: {_fmt_duration(done)} of {_fmt_duration(total)}{pct}", err=True)
 
     return show
 
