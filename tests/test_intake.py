@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from pathlib import Path
 
 from broadcast.core.config import load_workspace
 from conftest import BODY, announcement_text
@@ -271,19 +272,30 @@ def test_init_creates_a_working_workspace(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_every_command_has_help_text():
+def test_every_command_loads_has_help_and_is_in_the_readme():
+    """Every command of COMMAND_MODULES loads, has help text for itself and each option, and the
+    README names it (the docs cannot fall behind the command line)."""
+    import click
     from click.testing import CliRunner
 
-    from broadcast.cli.root import cli
+    from broadcast.cli.root import COMMAND_MODULES, cli
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    ctx = click.Context(cli)
 
     def walk(group, prefix=()):
-        for name, cmd in group.commands.items():
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            assert cmd is not None, f"{' '.join((*prefix, name))} does not load"
             yield (*prefix, name), cmd
-            if hasattr(cmd, "commands"):
+            if isinstance(cmd, click.Group):
                 yield from walk(cmd, (*prefix, name))
 
-    for path, cmd in walk(cli):
+    seen = list(walk(cli))
+    assert {path[0] for path, _ in seen} >= set(COMMAND_MODULES)
+    for path, cmd in seen:
         assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
+        assert f"broadcast {' '.join(path)}" in readme, f"README.md does not mention `broadcast {' '.join(path)}`"
         result = CliRunner().invoke(cli, [*path, "--help"])
         assert result.exit_code == 0, path
         for param in cmd.params:
@@ -366,3 +378,40 @@ def test_follow_symlinks_must_be_true_or_false(ws):
         f.write('\n[paths]\nfollow_symlinks = "yes"\n')
     result = ws.run("validate")
     assert result.exit_code == 2 and "follow_symlinks" in result.output and "true or false" in result.output
+
+
+def test_translation_files_linked_out_of_the_workspace_are_not_read(ws, tmp_path):
+    from broadcast.core import db
+    from broadcast.translations import translation_state
+    from broadcast.translations.workflow import find_announcement
+
+    path = ws.write("hop", languages="[vi, hmn]")
+    assert ws.run("approve", str(path), "--by", "A").exit_code == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    memory = ws.root / "translations" / "memory"
+    memory.mkdir(parents=True)
+    (outside / "hmn.tmx").write_text("<tmx/>", encoding="utf-8")
+    (memory / "hmn.tmx").symlink_to(outside / "hmn.tmx")
+    result = ws.run("translate", "hop", "--to", "hmn")
+    assert result.exit_code == 1 and "hmn.tmx" in result.output and str(outside) in result.output
+    (memory / "hmn.tmx").unlink()
+    assert ws.run("translate", "hop", "--to", "hmn").exit_code == 0
+
+    # a translator's file planted as a link is not imported
+    folder = ws.root / "translations" / "hop"
+    xlf = folder / "hmn.xlf"
+    (outside / "hmn.xlf").write_bytes(xlf.read_bytes())
+    xlf.unlink()
+    xlf.symlink_to(outside / "hmn.xlf")
+    result = ws.run("translations", "import", str(xlf), "--by", "T")
+    assert result.exit_code == 1 and "symbolic link" in result.output and str(outside) in result.output
+
+    # an approved text or a recording linked from outside is not produced: the state says why
+    w = load_workspace(ws.root)
+    conn = db.connect(w.db_path)
+    (outside / "hmn.wav").write_bytes(b"RIFF")
+    (folder / "hmn.wav").symlink_to(outside / "hmn.wav")
+    st = translation_state(w, conn, find_announcement(w, "hop"), "hmn")
+    assert st.state == "draft" and st.recording is None
+    assert "hmn.wav" in st.reason and str(outside) in st.reason, st.reason

@@ -103,10 +103,13 @@ def test_other_espeak_languages(ws) -> None:
         assert speech.engine == "espeak-ng" and speech.duration > 0.5
 
 
-def test_text_reaches_espeak_utf8_without_a_shell(ws) -> None:
-    # quotes, semicolons and $() would break a shell command line; stdin carries them safely
-    speech = synthesize(ws.load(), "vi", "Bà con chú ý: \"$(rm -rf ~)\"; `echo` — Ủy ban nhân dân xã.")
+def test_text_reaches_espeak_utf8_without_a_shell(ws, tmp_path) -> None:
+    # Quotes, semicolons, $() and backticks would run in a shell; stdin carries them as text.
+    # The canary is a file a shell would create: harmless if the guarantee ever breaks.
+    canary = tmp_path / "canary"
+    speech = synthesize(ws.load(), "vi", f"Bà con chú ý: \"$(touch {canary})\"; `touch {canary}` — Ủy ban nhân dân xã.")
     assert speech.duration > 1
+    assert not canary.exists(), "the text was run by a shell"
 
 
 def test_unknown_voice_falls_back_and_is_recorded(ws) -> None:
