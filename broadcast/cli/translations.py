@@ -100,23 +100,23 @@ def translations() -> None:
               help="Translator approving the units (recorded in the memory and the audit log).")
 @pass_workspace
 def import_(ws, files: tuple[Path, ...], by: str) -> None:
-    """Take a translator's XLIFF or PO FILE back in.
+    """Take translators' XLIFF or PO FILES back in (any number in one run).
 
     Approved units (approved="yes", or state final/signed-off; in PO: translated and not
     fuzzy) enter the translation memory. Units that miss a glossary term are refused, naming
     the term. When every unit is approved, translations/<id>/<lang>.md is written and its
-    approval recorded in the audit log, tied to the approved Vietnamese text."""
+    approval recorded in the audit log, tied to the approved Vietnamese text. Each language's
+    memory is written once per run, under a lock: an import started meanwhile into the same
+    language waits for this one (and says so), then adds its own units."""
     from broadcast.core import db
-    from broadcast.cli.ui import console, error, show_path
-    from broadcast.translations.workflow import import_exchange
+    from broadcast.cli.ui import console, error, show_path, warn
+    from broadcast.translations.importing import import_exchanges
 
     conn = db.connect(ws.db_path)
     failed = 0
-    for path in files:
-        try:
-            res = import_exchange(ws, conn, path, by)
-        except BroadcastError as exc:
-            report(exc)
+    for path, res in zip(files, import_exchanges(ws, conn, list(files), by, on_wait=warn)):
+        if isinstance(res, BroadcastError):
+            report(res)
             failed += 1
             continue
         for problem in res.refused:

@@ -7,8 +7,13 @@ is a suggestion for the translator: "thứ Hai" and "thứ Ba", 15 and 16 differ
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import time
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +24,8 @@ from broadcast.translations.models import MemoryMatch, Suggestion, TranslationEr
 FUZZY_THRESHOLD = 75          # percent; below this a memory entry is not even suggested
 MAX_SUGGESTIONS = 3
 TMX_DATE = "%Y%m%dT%H%M%SZ"    # TMX 1.4 creationdate format
+LOCK_POLL_S = 0.05             # how often a waiting import tries the memory's lock again
+LOCK_WAIT_MESSAGE_S = 2.0      # a wait longer than this is said on the terminal
 
 # Words a near match most often gets wrong in an announcement: numbers (dates, times, phone
 # numbers, amounts) and weekdays. Named in the suggestion so the translator checks them.
@@ -125,12 +132,58 @@ class TranslationMemory:
         stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(TMX_DATE)
         unit.xmlelement.set("creationid", by)
         unit.xmlelement.set("creationdate", stamp)
-        self._index = None
+        if source and target:
+            self._exact_index()[source] = unit     # kept up to date: an import adds many pairs
         self._matcher = None
         return True
 
     def save(self) -> None:
         atomic_write_bytes(self.path, bytes(self.store))
+
+
+def lock_path(translations_dir: Path, language: str) -> Path:
+    return translations_dir / "memory" / f"{language}.tmx.lock"
+
+
+@contextmanager
+def memory_lock(translations_dir: Path, language: str, *,
+                on_wait: Callable[[str], None] | None = None,
+                wait_message_after: float = LOCK_WAIT_MESSAGE_S) -> Iterator[Path]:
+    """Hold `memory/<lang>.tmx.lock` (an exclusive flock) for a read-modify-write of that
+    language's memory: a second import into the same language waits here until the first has
+    saved, then reads what it saved, so no pair is lost. The kernel drops the lock when its
+    process ends, however it ends. `on_wait` gets one message when the wait passes
+    `wait_message_after` seconds, naming the process that holds the lock."""
+    path = lock_path(translations_dir, language)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        start = time.monotonic()
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            if not told and on_wait is not None and time.monotonic() - start >= wait_message_after:
+                holder = _holder(fd)
+                on_wait(f"{path.parent / (language + '.tmx')}: waiting for another import into the "
+                        f"{language} memory{f' (process {holder})' if holder else ''} to finish")
+                told = True
+            time.sleep(LOCK_POLL_S)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)        # closing drops the flock
+
+
+def _holder(fd: int) -> str:
+    try:
+        return os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
 
 
 def _score_from_notes(notes: str) -> float:

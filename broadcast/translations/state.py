@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcast.intake.announcements import normalise_body, sha256_text
+from broadcast.intake.links import outside_link
 from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
 from broadcast.translations.models import (
@@ -121,6 +123,12 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
     def not_approved(state: str, reason: str) -> TranslationState:
         return TranslationState(lang, state, None, None, recording, None, reason)
 
+    # A link out of the workspace is neither read nor aired (see intake.links).
+    for path in (md, recording):
+        link = outside_link(path, ws.config) if path is not None else None
+        if link is not None:
+            return TranslationState(lang, DRAFT, None, None, None, None, str(link))
+
     if approval is not None:
         if approval["source_sha256"] != ann.text_sha256:
             return not_approved(STALE, (
@@ -150,10 +158,13 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
     if files:
         from broadcast.translations.exchange import read_exchange
 
+        link = outside_link(files[0], ws.config)
         try:
+            if link is not None:
+                raise link
             exchange = read_exchange(files[0])
             progress = f"{exchange.approved_count}/{len(exchange.units)} units approved in {files[0].name}"
-        except TranslationError as exc:
+        except BroadcastError as exc:
             progress = f"{files[0].name} cannot be read ({exc.reason})"
         return not_approved(DRAFT, (
             f"{progress}; send it to the translator, then "
