@@ -15,6 +15,7 @@ from pathlib import Path
 from broadcast.core.config import Workspace
 from broadcast.core.fsutil import atomic_write_bytes, sha256_file
 from broadcast.mastering import PROFILES
+from broadcast.media.encode import encoder_id
 from broadcast.produce.models import Rendition, RenderResult
 from broadcast.speech import speech_fingerprint
 
@@ -35,6 +36,8 @@ def render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: li
         "readings": ann.readings,
         "attention": ann.priority == "emergency",
         "profiles": {p: asdict(PROFILES[p]) for p in profiles},
+        # Nodes with different encoder builds must not share masters.
+        "encoders": {p: encoder_id(PROFILES[p].codec) for p in profiles},
         "tags": [ann.title, r.language, ann.id, r.approval.sha256],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
