@@ -8,6 +8,7 @@ from broadcast.speech.synth import (
     Speech,
     has_speech_route,
     load_recording,
+    reading_first,
     speech_fingerprint,
     spoken_paragraphs,
     station_ident,
@@ -15,4 +16,4 @@ from broadcast.speech.synth import (
 )
 
 __all__ = ["Speech", "SpeechError", "VoiceUnavailable", "synthesize", "station_ident", "speech_fingerprint",
-           "load_recording", "has_speech_route", "spoken_paragraphs"]
+           "load_recording", "has_speech_route", "spoken_paragraphs", "reading_first"]

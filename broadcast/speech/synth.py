@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,8 @@ class Speech:
     engine_version: str
     fallbacks: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    details: dict = field(default_factory=dict, hash=False)
+    """For a recorded reading: who read it and who accepted it (translations.readings.Reading.manifest)."""
 
     @property
     def duration(self) -> float:
@@ -113,6 +115,14 @@ def has_speech_route(ws: Workspace, lang: str) -> tuple[bool, str]:
     return False, stop or "no voice available: " + "; ".join(skipped)
 
 
+def reading_first(ws: Workspace, lang: str) -> bool:
+    """Whether a current, accepted human reading is aired before the synthetic voices of `lang`:
+    yes unless voices/<lang>.toml puts its `engine = "recorded"` entry after a voice that can be
+    used here."""
+    voice_list = _voices(ws, lang)
+    return not any(get_engine(v.engine).available(v)[0] for v in voice_list.voices[:voice_list.reading_at])
+
+
 def _render(voice: Voice, voice_list: VoiceList, paragraphs: list[list[str]]) -> tuple[np.ndarray, int]:
     engine = get_engine(voice.engine)
     clips = [[engine.synthesize(sentence, voice) for sentence in paragraph] for paragraph in paragraphs]
@@ -163,14 +173,20 @@ def synthesize(ws: Workspace, lang: str, text: str) -> Speech:
                       hint="run `broadcast voices` to see what each voice needs")
 
 
-def station_ident(ws: Workspace) -> Speech:
-    """"Đây là <station>." from a recording voices/ident.(wav|mp3|m4a) when there is one, else
-    synthesised with the Vietnamese voice."""
-    text = f"Đây là {ws.config.station}."
-    for ext in RECORDING_EXTENSIONS:
-        path = ws.voices_dir / f"ident.{ext}"
-        if path.is_file():
-            return load_recording(path, text, "vi")
+_LOOK = object()
+
+
+def station_ident(ws: Workspace, recording: Path | None | object = _LOOK, *, text: str | None = None,
+                  details: dict | None = None) -> Speech:
+    """"Đây là <station>." (or `text`), read from `recording` when given (an accepted reading:
+    translations.readings.phrase_reading), synthesised with the Vietnamese voice when it is None.
+    Without the argument, any voices/ident.(wav|mp3|m4a) is used, verified or not."""
+    text = text or f"Đây là {ws.config.station}."
+    if recording is _LOOK:
+        recording = next((p for p in (ws.voices_dir / f"ident.{ext}" for ext in RECORDING_EXTENSIONS)
+                          if p.is_file()), None)
+    if recording is not None:
+        return load_recording(Path(recording), text, "vi", details)
     return synthesize(ws, "vi", text)
 
 
@@ -181,7 +197,7 @@ def count_words(text: str) -> int:
     return han + sum(1 for w in other.split() if any(ch.isalnum() for ch in w))
 
 
-def load_recording(path: Path, text: str, lang: str) -> Speech:
+def load_recording(path: Path, text: str, lang: str, details: dict | None = None) -> Speech:
     """A local speaker's recording of `text`, decoded to mono float32 (ffmpeg reads wav, mp3, m4a).
 
     Refused (SpeechError naming the file): unreadable, silent, or a duration implausible for the
@@ -211,8 +227,9 @@ def load_recording(path: Path, text: str, lang: str) -> Speech:
                           f"(expected {low:.0f}–{high:.0f} s)", path,
                           hint="is this the recording of this announcement's approved text?")
     digest = sha256_file(path)
-    return Speech(samples, rate, "recorded", path.name, f"sha256:{digest[:16]}", (), tuple(warnings))
+    return Speech(samples, rate, "recorded", path.name, f"sha256:{digest[:16]}", (), tuple(warnings),
+                  dict(details or {}))
 
 
 __all__ = ["Speech", "SpeechError", "VoiceUnavailable", "synthesize", "station_ident", "speech_fingerprint",
-           "load_recording", "has_speech_route", "spoken_paragraphs"]
+           "load_recording", "has_speech_route", "spoken_paragraphs", "reading_first"]

@@ -15,6 +15,9 @@ from pathlib import Path
 from broadcast.speech.errors import SpeechError
 
 ENGINES = ("espeak-ng", "gtts", "piper", "coqui")
+# A `[[voice]]` entry with this engine is no voice: it marks where a person's accepted reading of
+# the announcement stands among the voices (first when no entry says otherwise).
+RECORDED = "recorded"
 SENTENCE_PAUSE_S = 0.5
 PARAGRAPH_PAUSE_S = 1.0
 # Keys of a [[voice]] entry that are not engine settings.
@@ -55,6 +58,9 @@ class VoiceList:
     source: Path | None
     sentence_pause: float = SENTENCE_PAUSE_S
     paragraph_pause: float = PARAGRAPH_PAUSE_S
+    reading_at: int = 0
+    """How many of `voices` come before a human reading (an `engine = "recorded"` entry's place;
+    0, the reading first, when there is none)."""
 
 
 def packaged_voices_dir() -> Path:
@@ -107,6 +113,7 @@ def load_voice_list(voices_dir: Path, lang: str) -> VoiceList:
         raise SpeechError("`voice` must be a list of [[voice]] tables", path, field="voice")
     voices: list[Voice] = []
     seen: set[str] = set()
+    reading_at: int | None = None
     for n, entry in enumerate(entries, 1):
         where = f"voice[{n}]"
         if not isinstance(entry, dict):
@@ -117,9 +124,15 @@ def load_voice_list(voices_dir: Path, lang: str) -> VoiceList:
         if voice_id in seen:
             raise SpeechError(f"voice id {voice_id!r} used twice", path, field=where)
         seen.add(voice_id)
+        if engine == RECORDED:
+            if reading_at is not None:
+                raise SpeechError("a second engine = \"recorded\" entry", path, field=where,
+                                  hint="the reading has one place in the order; keep one entry")
+            reading_at = len(voices)
+            continue
         if engine not in ENGINES:
             raise SpeechError(f"unknown engine {engine!r}", path, field=f"{where}.engine",
-                              hint=f"known: {', '.join(ENGINES)}")
+                              hint=f"known: {', '.join((*ENGINES, RECORDED))}")
         fallback = entry.get("fallback", True)
         if not isinstance(fallback, bool):
             raise SpeechError("must be true or false", path, field=f"{where}.fallback")
@@ -137,4 +150,4 @@ def load_voice_list(voices_dir: Path, lang: str) -> VoiceList:
         return float(value)
 
     return VoiceList(lang, tuple(voices), path, pause("sentence_pause", SENTENCE_PAUSE_S),
-                     pause("paragraph_pause", PARAGRAPH_PAUSE_S))
+                     pause("paragraph_pause", PARAGRAPH_PAUSE_S), reading_at or 0)
