@@ -119,3 +119,23 @@ def test_record_settings_are_read_and_checked(tmp_path):
         with pytest.raises(WorkspaceError) as err:
             record_limits(load_config(path), path)
         assert err.value.problem.field == field and "broadcast.toml" in str(err.value)
+
+
+def test_voices_toml_places_the_human_reading_among_the_voices(ws):
+    from broadcast.speech import reading_first
+    from broadcast.speech.errors import SpeechError
+    from broadcast.speech.voices import load_voice_list
+
+    w = ws.load()
+    assert reading_first(w, "vi")                 # no entry: a current reading comes first
+    toml = ws.root / "voices" / "vi.toml"
+    toml.write_text('[[voice]]\nid = "vi-espeak"\nengine = "espeak-ng"\nvoice = "vi"\n\n'
+                    '[[voice]]\nid = "reading"\nengine = "recorded"\n', encoding="utf-8")
+    assert load_voice_list(w.voices_dir, "vi").reading_at == 1
+    assert [v.id for v in load_voice_list(w.voices_dir, "vi").voices] == ["vi-espeak"]
+    assert not reading_first(w, "vi")             # espeak-ng is listed first and works here
+    toml.write_text('[[voice]]\nid = "reading"\nengine = "recorded"\n\n[[voice]]\nid = "again"\nengine = "recorded"\n',
+                    encoding="utf-8")
+    with pytest.raises(SpeechError) as err:
+        load_voice_list(w.voices_dir, "vi")
+    assert "vi.toml" in str(err.value) and "voice[2]" in str(err.value)

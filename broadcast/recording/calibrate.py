@@ -50,11 +50,21 @@ def read_aloud(sentences: list[str], speed: int = 140, pauses: list[float] | Non
 
 
 def hesitant(sentences: list[str]) -> tuple[list[str], list[float]]:
+    """ "ờ" in the middle of even sentences, a word said twice in odd ones (a word, not a digit:
+    a digit said twice is another number), 1.5 s of silence after the first."""
+    from broadcast.recording.align import NUMBER_WORDS, canonical
+
     out = []
     for k, s in enumerate(sentences):
         w = s.split()
         half = len(w) // 2
-        w = w[:half] + (["ờ,"] if k % 2 == 0 else [w[half]]) + w[half:]
+        if k % 2 == 0:
+            w = w[:half] + ["ờ,"] + w[half:]
+        else:
+            canon = canonical([x.strip(",.") for x in w])
+            plain = [i for i in range(len(w)) if canon[i] not in NUMBER_WORDS]
+            at = min(plain, key=lambda i: abs(i - half)) if plain else half
+            w = w[:at] + [w[at].strip(",.")] + w[at:]
         out.append(" ".join(w))
     return out, [1.5 if k == 0 else 0.6 for k in range(len(sentences))]
 

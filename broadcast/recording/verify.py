@@ -17,13 +17,19 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from rapidfuzz import fuzz
+
 from broadcast.check.compare import compare_form, number_mentions
 from broadcast.core.config import RecordLimits
-from broadcast.recording.align import NUMBER_WORDS, align, canonical, words
+from broadcast.recording.align import NUMBER_WORDS, align, canonical, fold_word, words
 from broadcast.speech.shaping import clean_markdown, split_paragraphs
 
 _DIGITS = re.compile(r"\d+(?:[.,:/-]\d+)*(?:\s\d{3,4}(?![.,]?\d))*")
 DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+DIGITS_TONELESS = frozenset(canonical(list(DIGIT_WORDS)))
+# A misheard syllable counts as another digit when at least this alike to it (toneless), and this
+# much more alike to it than to the digit of the text ("bài" for "bảy" is nearer "ba", but not by much).
+ANOTHER_DIGIT, DIGIT_MARGIN = 0.6, 0.25
 _SHORT_SENTENCE = 3     # syllables; a shorter piece (an abbreviation's full stop) joins the next
 
 
@@ -175,6 +181,16 @@ def judge_reading(text: str, lang: str, transcript: str, limits: RecordLimits) -
     return verdict
 
 
+def sounds_like_another_digit(expected: str, heard: str) -> bool:
+    """A digit of the text heard as a word that is not a number but sounds more like another
+    digit than like it ("sáu" heard as "sáo" where the text has "năm"): another number read."""
+    if expected not in DIGITS_TONELESS:
+        return False
+    near = {d: fuzz.ratio(fold_word(d), fold_word(heard)) / 100 for d in DIGITS_TONELESS}
+    best = max((d for d in near if d != expected), key=near.get)
+    return near[best] >= ANOTHER_DIGIT and near[best] >= near[expected] + DIGIT_MARGIN
+
+
 def _components(written: str, want: list[str], lang: str) -> list[tuple[int, int]]:
     """Where each group of digits of a written number ("15", "12", "2026" of "15/12/2026") is in its
     spoken syllables `want`: read as a number, or digit by digit (phone numbers). The whole number
@@ -220,6 +236,8 @@ def _number(mention, sentence: SentenceCheck, cursor: int, al, limits: RecordLim
         hi = min(after[0] - 1, max(placed) + reach) if after else max(placed)
         partnered = {int(j) for j in al.partner if j >= 0}
         stray = [j for j in range(lo, hi + 1) if j not in partnered and al.hyp[j] in NUMBER_WORDS]
+        stray += [int(al.substitute[k]) for k in range(start, end) if al.substitute[k] >= 0
+                  and sounds_like_another_digit(al.ref[k], al.hyp[int(al.substitute[k])])]
         if stray:
             changed = True
             heard_as = " ".join(al.hyp_words[min(min(placed), *stray):max(max(placed), *stray) + 1])
