@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from broadcast.core.display import format_duration
 from broadcast.core.fsutil import atomic_write_text
@@ -156,12 +159,16 @@ def render_text(**kw) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render_html(**kw) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
+@functools.lru_cache(maxsize=1)
+def _template():
+    """The run-sheet template, compiled once per process (not once per area)."""
     env = Environment(loader=PackageLoader("broadcast.produce", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("rundown.html").render(**_context(**kw))
+    return env.get_template("rundown.html")
+
+
+def render_html(**kw) -> str:
+    return _template().render(**_context(**kw))
 
 
 def write_rundown(folder: Path, *, area_name: str, station: str, day: date, entries: list[RundownEntry],
