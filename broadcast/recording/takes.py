@@ -255,10 +255,12 @@ def _accept(ws: Workspace, conn: sqlite3.Connection, target: Target, record: dic
                 "heard": verification.get("heard"), "problems": record.get("problems", [])})
 
 
-def find_take(ws: Workspace, target: Target, sha: str | None, verdict: str) -> dict:
-    """The newest take of `target` with `verdict`, read from the current text (or the one whose
-    sha256 starts with `sha`)."""
-    takes = [t for t in take_records(ws, target.subject) if not sha or t["sha256"].startswith(sha)]
+def find_take(ws: Workspace, conn: sqlite3.Connection, target: Target, sha: str | None, verdict: str) -> dict:
+    """The newest take of `target` with `verdict`, read from the current text and not the one
+    accepted already (or the one whose sha256 starts with `sha`)."""
+    accepted = (audit.latest_reading_acceptance(conn, target.subject) or {}).get("sha256")
+    takes = [t for t in take_records(ws, target.subject)
+             if (not sha or t["sha256"].startswith(sha)) and t["sha256"] != accepted]
     if sha and not takes:
         raise RecordError(f"no take {sha} of {target.label}", takes_dir(ws, target.subject))
     current = [t for t in takes if t.get("text_sha256") == target.text_sha256]
@@ -279,7 +281,7 @@ def approve_take(ws: Workspace, conn: sqlite3.Connection, target: Target, *, by:
         raise RecordError(f"{language_name(target.language)} readings are verified by transcription, "
                           f"not by a listener", hint=commands(target.subject, target.language)[0]
                           + " --accept --reason TEXT accepts a take that failed")
-    record = find_take(ws, target, sha, LISTEN)
+    record = find_take(ws, conn, target, sha, LISTEN)
     if not by:
         raise RecordError("--by is empty", hint="give the name of the person who listened")
     if by.casefold() == str(record.get("reader", "")).strip().casefold():
@@ -293,7 +295,7 @@ def accept_failed_take(ws: Workspace, conn: sqlite3.Connection, target: Target, 
     """Accept the newest take that failed verification, with the reason (the studio's "accept anyway")."""
     if not by.strip() or not reason.strip():
         raise RecordError("accepting a take that failed needs a name and a reason")
-    record = find_take(ws, target, sha, FAILED)
+    record = find_take(ws, conn, target, sha, FAILED)
     if not record.get("whisper"):
         raise RecordError("this take needs a second person's listening approval, not an override",
                           hint=commands(target.subject, target.language)[1])
