@@ -1,35 +1,64 @@
-"""The text side of `broadcast check`: what the approved text and the transcript are compared as,
-the error rates, and the numbers of the text that the transcript must contain."""
+"""Does a reading say its approved text? The comparison `broadcast check` makes, as a plain
+function any stage can call on a transcript: `judge_reading(text, lang, segments, thresholds)`.
+
+    from broadcast.check.compare import judge_reading
+    verdict = judge_reading(approved_text, "vi", segments, Thresholds())
+    verdict.flag                # "ok" | "review" | "fail", the worst of verdict.issues
+    verdict.coverage            # share of the text's syllables the transcript has something for
+    verdict.missing_sentences   # SentenceHeard of the sentences not heard
+    verdict.missing_numbers     # NumberHeard of the numbers not heard (or heard as another number)
+
+`segments` is Whisper's (broadcast.transcription Segment objects; their text is read as
+`heard_text` reads it) or the transcript as one string. Synthetic speech and a human recording
+(engine "recorded") are judged the same way.
+
+What is expected is what the voice was given (spoken.spoken_text: the speech stage's own
+normaliser and sentence split), never a second reading of the text. What was heard is the
+transcript in the same compare form, where a number Whisper wrote in digits that has the digits
+of a number of the text is taken as said the way the text's number is said. The two are aligned
+syllable by syllable (align.align), which gives:
+  coverage   text syllables that met a heard syllable, alike or not / text syllables: how much of
+             the text the transcript covers at all. Under `coverage_min`: fail, whatever the CER
+             (a long reading Whisper heard half of, or a file that says half the text).
+  heard      the mean similarity of the text's syllables to what met them (0–1).
+  sentences  each spoken sentence heard when its own `heard` is at least `sentence_heard`;
+             one that is not gets `missing_sentence` (review by default).
+  numbers    each number mention heard when its number words are heard at least
+             `number_similarity` on average and none was heard as a clearly different number
+             word (nor a stray number word heard among them): "15/12" heard as "mười sáu tháng
+             mười hai" is missing. A missing number gets `missing_number` (review by default).
+  CER, WER   edit distance over the text's length, on characters and on words, against
+             `cer_ok`/`cer_review`, `wer_ok`/`wer_review`."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from broadcast.check.align import align
+from broadcast.check.models import Issue
+from broadcast.check.spoken import NumberMention, SpokenText, number_mentions, spoken_text, tokens
+from broadcast.check.thresholds import Thresholds
+from broadcast.produce.checkmarks import FLAGS
 from broadcast.speech.normalize import normalize
 from broadcast.speech.shaping import clean_markdown
 from broadcast.transcription.guard import collapse_loops, known_phrase, normalise
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-# A number as written: digits with inner separators (15/12/2026, 38,5, 7:30, 7h30, 50.000), and
-# phone numbers written in spaced groups (0212 3845 123).
-_WRITTEN_NUMBER = re.compile(r"(?<![\w])\+?\d+(?:(?:[.,:/-]|[hHg])\d+)*(?:[ .]\d{3,4}(?![.,]?\d))*")
-_CONTEXT_WORDS = 3
+# A number as Whisper writes it: digits with inner separators (15/12/2026, 7:30, 50.000) and
+# phone numbers in spaced groups (0987 654 321).
+_WRITTEN_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*(?:\s\d{3,4}(?![.,]?\d))*")
+
+__all__ = ["judge_reading", "ReadingVerdict", "SentenceHeard", "NumberHeard", "compare_form", "heard_text",
+           "heard_form", "error_rates", "number_mentions", "NumberMention", "spoken_text", "SpokenText"]
 
 
 def compare_form(text: str, lang: str) -> str:
     """What both sides are compared as: the words a reader says (speech normalisation: numbers,
     dates, abbreviations spelled out), lower case, punctuation removed, spaces collapsed."""
     return normalise(normalize(clean_markdown(text), lang))
-
-
-def tokens(text: str) -> list[str]:
-    """Words (Vietnamese: syllables); each Han character counts as one."""
-    return _HAN.sub(lambda m: f" {m.group(0)} ", text).split()
 
 
 def error_rates(reference: str, hypothesis: str) -> tuple[float, float]:
@@ -43,64 +72,6 @@ def error_rates(reference: str, hypothesis: str) -> tuple[float, float]:
     return cer, wer
 
 
-@dataclass(frozen=True)
-class NumberMention:
-    written: str     # as in the approved text: "0212 3845 123"
-    spoken: str      # what the reader says for it, compare form: "không hai một hai ba tám bốn năm một hai ba"
-
-
-def number_mentions(text: str, lang: str) -> list[NumberMention]:
-    """Every number, date, time and phone number in the raw approved text, with its spoken form.
-    The spoken form is read in context (a few words before it: "số 112" is dialled digit by digit,
-    "ngày 15/12" is a date), then the context's own words are taken off again."""
-    raw = clean_markdown(text)
-    out: list[NumberMention] = []
-    seen: set[str] = set()
-    for m in _WRITTEN_NUMBER.finditer(raw):
-        written = m.group(0).rstrip(" .")
-        before = raw[:m.start()]
-        # Context stays within the sentence/line.
-        sentence = re.split(r"[.!?;:\n]\s", before)[-1]
-        context = " ".join(sentence.split()[-_CONTEXT_WORDS:])
-        after = raw[m.start() + len(written):m.start() + len(written) + 12]
-        unit = re.match(r"\s*(?:%|độ C|°C)", after)
-        whole = compare_form(f"{context} {written}{unit.group(0) if unit else ''}", lang)
-        lead = compare_form(context, lang)
-        spoken = whole[len(lead):].strip() if lead and whole.startswith(lead + " ") else whole
-        if not spoken:
-            spoken = compare_form(written, lang)
-        if spoken and spoken not in seen:
-            seen.add(spoken)
-            out.append(NumberMention(written, spoken))
-    return out
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def fold(text: str) -> str:
-    """Without tones and diacritics (đ → d): Whisper base on synthetic speech gets the syllable
-    right far more often than its tone ("mười hai" heard as "mươi hài")."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def number_found(mention: NumberMention, transcript_compare: str, transcript_raw: str,
-                 similarity: float = 0.75) -> bool:
-    """Is the number in the transcript? Its spoken form as whole words (toneless), or — for
-    forms of three syllables and more — a stretch of the toneless transcript at least
-    `similarity` alike (rapidfuzz partial_ratio), or the same digits written as one number
-    (Whisper often writes digits)."""
-    spoken, heard = fold(mention.spoken), fold(transcript_compare)
-    if f" {spoken} " in f" {heard} ":
-        return True
-    want = _digits(mention.written)
-    if want and any(_digits(m.group(0)) == want for m in _WRITTEN_NUMBER.finditer(transcript_raw)):
-        return True
-    return len(spoken.split()) >= 3 and fuzz.partial_ratio(spoken, heard) >= similarity * 100
-
-
 def heard_text(segments) -> str:
     """The transcript as check reads it. Not the feedback guard: Whisper gives espeak-ng speech a
     high no-speech probability (0.85 throughout), so the guard would drop correct readings; silence
@@ -108,3 +79,123 @@ def heard_text(segments) -> str:
     decoding loop counts once."""
     kept = [collapse_loops(s.text.strip())[0] for s in segments if s.text.strip() and not known_phrase(s.text)]
     return " ".join(kept).strip()
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def heard_form(transcript: str, spoken: SpokenText, lang: str) -> str:
+    """The transcript in compare form; a number written in digits with the digits of one of the
+    text's numbers is read as the text's number is said (Whisper writes "0987 654 321" or
+    "15/12" where the voice said the words)."""
+    said = {_digits(m.written): m.spoken for m in spoken.numbers if _digits(m.written)}
+    pieces: list[str] = []
+    last = 0
+    for m in _WRITTEN_NUMBER.finditer(transcript):
+        words = said.get(_digits(m.group(0)))
+        if words:
+            pieces += [compare_form(transcript[last:m.start()], lang), words]
+            last = m.end()
+    pieces.append(compare_form(transcript[last:], lang))
+    return " ".join(p for p in pieces if p)
+
+
+@dataclass
+class SentenceHeard:
+    index: int          # 1-based, in reading order
+    text: str           # as approved
+    spoken: str         # compare form of what the voice was given
+    heard: float        # 0–1
+    covered: float      # 0–1
+    ok: bool
+
+
+@dataclass
+class NumberHeard:
+    written: str
+    spoken: str
+    sentence: int       # 1-based
+    heard: float
+    heard_as: str       # what the transcript has where the number is
+    changed: bool       # a number word of it heard as another number
+    found: bool
+
+
+@dataclass
+class ReadingVerdict:
+    reference: str                     # the text as said, compare form
+    transcript: str                    # as Whisper wrote it
+    hypothesis: str                    # the transcript in compare form
+    cer: float
+    wer: float
+    coverage: float
+    heard: float
+    sentences: list[SentenceHeard] = field(default_factory=list)
+    numbers: list[NumberHeard] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def flag(self) -> str:
+        return max((i.level for i in self.issues), key=FLAGS.index, default="ok")
+
+    @property
+    def missing_sentences(self) -> list[SentenceHeard]:
+        return [s for s in self.sentences if not s.ok]
+
+    @property
+    def missing_numbers(self) -> list[NumberHeard]:
+        return [n for n in self.numbers if not n.found]
+
+
+def judge_reading(text: str, lang: str, segments: Iterable | str, thresholds: Thresholds | None = None,
+                  spoken: SpokenText | None = None) -> ReadingVerdict:
+    """The verdict on a reading of `text` (approved, in `lang`) that Whisper heard as `segments`
+    (see the module docstring). `spoken`: spoken_text(text, lang), when the caller has it."""
+    th = thresholds or Thresholds()
+    spoken = spoken or spoken_text(text, lang)
+    transcript = segments.strip() if isinstance(segments, str) else heard_text(segments)
+    hypothesis = heard_form(transcript, spoken, lang)
+    cer, wer = error_rates(spoken.reference, hypothesis)
+    al = align(spoken.words, tokens(hypothesis), th.syllable_match)
+    n = len(spoken.words)
+    verdict = ReadingVerdict(spoken.reference, transcript, hypothesis, round(cer, 3), round(wer, 3),
+                             round(al.covered(0, n), 3), round(al.heard(0, n), 3))
+    for k, s in enumerate(spoken.sentences, 1):
+        heard = al.heard(s.start, s.end)
+        verdict.sentences.append(SentenceHeard(k, s.text, s.spoken, round(heard, 3), round(al.covered(s.start, s.end), 3),
+                                               heard >= th.sentence_heard))
+    for m in spoken.numbers:
+        heard, changed = al.number_heard(m.start, m.end), al.changed_number(m.start, m.end)
+        verdict.numbers.append(NumberHeard(m.written, m.spoken, m.sentence + 1, round(heard, 3),
+                                           al.heard_as(m.start, m.end), changed,
+                                           heard >= th.number_similarity and not changed))
+    verdict.issues = _issues(verdict, th)
+    return verdict
+
+
+def _issues(v: ReadingVerdict, th: Thresholds) -> list[Issue]:
+    out: list[Issue] = []
+    for name, value, ok, review in (("cer", v.cer, th.cer_ok, th.cer_review), ("wer", v.wer, th.wer_ok, th.wer_review)):
+        if value > review:
+            out.append(Issue(name, "fail", f"{name.upper()} {value:.0%} (fail above {review:.0%}): the speech "
+                             f"does not say the approved text"))
+        elif value > ok:
+            out.append(Issue(name, "review", f"{name.upper()} {value:.0%} (ok up to {ok:.0%}): listen to it"))
+    if v.coverage < th.coverage_min:
+        out.append(Issue("coverage", "fail", f"the transcript covers {v.coverage:.0%} of the text (fail under "
+                         f"{th.coverage_min:.0%}): part of it is not said, or not heard"))
+    else:
+        for s in v.missing_sentences:
+            out.append(Issue("sentence", th.missing_sentence, f"sentence {s.index} not heard ({s.heard:.0%} of it): "
+                             f"\u201c{_short(s.text)}\u201d"))
+    for num in v.missing_numbers:
+        heard = (f"heard as \u201c{num.heard_as}\u201d" if num.heard_as else "not in the transcript")
+        out.append(Issue("number", th.missing_number, f"\u201c{num.written}\u201d (said \u201c{num.spoken}\u201d) "
+                         f"{heard}"))
+    return out
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

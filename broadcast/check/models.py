@@ -12,14 +12,16 @@ from broadcast.core.errors import BroadcastError
 from broadcast.produce.checkmarks import CHECK_FORMAT, FLAGS
 
 # What a file sharing another's bytes takes over from that one's analysis.
-SHARED_FIELDS = ("transcribed", "note", "reference", "transcript", "cer", "wer", "numbers", "missing_numbers",
+SHARED_FIELDS = ("transcribed", "note", "reference", "transcript", "cer", "wer", "coverage", "heard", "numbers",
+                 "missing_numbers", "missing_sentences",
                  "syllables", "speech_seconds", "speech_rate", "duration", "expected_duration",
                  "leading_silence", "trailing_silence", "clipped_samples")
 
 
 @dataclass
 class Issue:
-    check: str        # "cer" | "wer" | "number" | "rate" | "silence" | "clipping" | "duration" | "text" | "speech"
+    check: str        # "cer" | "wer" | "coverage" | "sentence" | "number" | "rate" | "silence" | "clipping"
+                      # | "duration" | "text" | "speech" | "file"
     level: str        # "review" | "fail"
     message: str
 
@@ -53,8 +55,11 @@ class FileCheck:
     transcript: str = ""
     cer: float | None = None
     wer: float | None = None
-    numbers: list[dict] = field(default_factory=list)          # every number: written, spoken, found
+    coverage: float | None = None      # share of the text's syllables the transcript covers
+    heard: float | None = None         # how alike what was heard is to the text, 0–1
+    numbers: list[dict] = field(default_factory=list)          # every number: written, spoken, heard, found
     missing_numbers: list[str] = field(default_factory=list)   # the written forms not found
+    missing_sentences: list[str] = field(default_factory=list)  # the sentences not heard, as written
     syllables: int | None = None
     speech_seconds: float | None = None
     speech_rate: float | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.check.hearing import judge_speech, speech_options
+from broadcast.check.hearing import judge_speech, piece_options, reading_pieces, speech_options
 from broadcast.check.models import FileCheck
 from broadcast.check.thresholds import Thresholds
 from broadcast.core.errors import BroadcastError
@@ -21,15 +21,31 @@ class RemoteSpeech:
 
     def __init__(self, pool) -> None:
         self.pool = pool
-        self.pending: list[tuple[FileCheck, object, str, str]] = []   # (result, ref, text, lang)
+        self.pending: list[tuple[FileCheck, object, np.ndarray, str, str, str]] = []
+        # (result, ref, the audio sent, Whisper code, text, lang)
         self.copies: list[tuple[FileCheck, FileCheck]] = []          # (result, the analysis it shares)
 
     def submit(self, result: FileCheck, audio: np.ndarray, code: str, text: str, lang: str) -> None:
         ref = self.pool.submit("transcribe_samples", audio, speech_options(code))
-        self.pending.append((result, ref, text, lang))
+        self.pending.append((result, ref, audio, code, text, lang))
+
+    def _again(self, audio: np.ndarray, code: str) -> Callable[[], list]:
+        """The reading heard again in pieces on the pool (hearing.judge_speech); a piece whose
+        call failed counts as heard as nothing."""
+        def run() -> list:
+            refs = [self.pool.submit("transcribe_samples", piece, piece_options(code))
+                    for piece in reading_pieces(audio)]
+            out: list = []
+            for ref in refs:
+                try:
+                    out += self.pool.get(ref).get("segments", [])
+                except BroadcastError:
+                    pass
+            return out
+        return run
 
     def finish(self, th: Thresholds, advance: Callable[[str], None], errors: list[BroadcastError]) -> None:
-        for result, ref, text, lang in self.pending:
+        for result, ref, audio, code, text, lang in self.pending:
             try:
                 payload = self.pool.get(ref)
             except BroadcastError as exc:   # the actor kept dying: this file's speech is unchecked
@@ -39,7 +55,7 @@ class RemoteSpeech:
             if "error" in payload:
                 result.add("speech", "review", f"not transcribed: {payload['error'][0]}")
             else:
-                judge_speech(result, payload["segments"], text, lang, th)
+                judge_speech(result, payload["segments"], text, lang, th, self._again(audio, code))
             advance(Path(result.path).name)
         for result, shared in self.copies:
             result.take_over(shared)

@@ -53,3 +53,29 @@ def expected_duration(first_reading: list[float], readings: int) -> float:
     made, then the readings with their gaps, then the tail (mastering's programme layout)."""
     start, end = first_reading
     return start + readings * (end - start) + (readings - 1) * GAP_BETWEEN_READINGS + TAIL_SILENCE
+
+
+def pieces(samples: np.ndarray, rate: int, longest: float, pause: float) -> list[tuple[int, int]]:
+    """Sample ranges covering `samples`, each at most `longest` seconds, cut in the middle of a
+    pause (at least `pause` seconds under the silence floor) — the last one that fits — or, in a
+    stretch with none, at its quietest frame in the last third."""
+    levels = frame_levels(samples, rate)
+    frame = max(1, int(FRAME_SECONDS * rate))
+    quiet = np.concatenate(([False], levels <= SILENCE_DBFS, [False]))
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    need = max(1, int(round(pause / FRAME_SECONDS)))
+    middles = [(a + b) // 2 for a, b in zip(edges[::2], edges[1::2]) if b - a >= need and a > 0 and b < len(levels)]
+    most = max(1, int(longest / FRAME_SECONDS))
+    cuts: list[int] = []
+    start = 0
+    while len(levels) - start > most:
+        inside = [c for c in middles if start < c <= start + most]
+        if inside:
+            cut = inside[-1]
+        else:
+            lo = start + most * 2 // 3
+            cut = lo + int(np.argmin(levels[lo:start + most]))
+        cuts.append(cut)
+        start = cut
+    bounds = [0] + [c * frame for c in cuts] + [len(samples)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]

@@ -23,7 +23,7 @@ def show_report(result) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("file", "lang", "flag", "CER", "WER", "numbers missing", "syl/s", "silence s",
+    for col in ("file", "lang", "flag", "CER", "WER", "covered", "numbers missing", "syl/s", "silence s",
                 "clip", "length s (expected)"):
         table.add_column(col, no_wrap=col in ("flag", "lang"))
     for f in result.files:
@@ -31,6 +31,7 @@ def show_report(result) -> None:
         silence = "-" if f.leading_silence is None else f"{f.leading_silence:.1f}/{f.trailing_silence:.1f}"
         length = _fmt(f.duration, ".1f") + (f" ({f.expected_duration:.1f})" if f.expected_duration else "")
         table.add_row(f.path, f.language, f"[{colour}]{f.flag}[/{colour}]", _fmt(f.cer, ".2f"), _fmt(f.wer, ".2f"),
+                      _fmt(f.coverage, ".0%"),
                       ", ".join(f.missing_numbers) or ("-" if f.transcribed else "n/a"),
                       _fmt(f.speech_rate, ".1f"), silence, _fmt(f.clipped_samples, "d"), length)
     console.print(table)
@@ -75,7 +76,8 @@ def run_and_show(ws: Workspace, *, day, ids, backend: str | None, model: str | N
 def check(ws: Workspace, ids: tuple[str, ...], day: str | None, backend: str | None, model: str | None,
           executor: str | None, ray_address: str | None, device: str) -> None:
     """Does the produced speech say what was approved? Transcribes the first reading of every
-    loudspeaker file of a date and compares it with the approved text (CER, WER, numbers), and
+    loudspeaker file of a date and compares it with the approved text as the voice was given it
+    (CER, WER, how much of it the transcript covers, sentences and numbers heard), and
     checks the signal (silence, clipping, length, speech rate). Writes output/<date>/check.json.
 
     Each file is flagged ok / review / fail; limits are in [check] of broadcast.toml.
