@@ -8,6 +8,7 @@ already aired."""
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 import shutil
 import subprocess
@@ -52,7 +53,7 @@ def unit_text(ws: Workspace, follow_args: list[str], *, user: str | None = None)
     exec_start = shlex.join([sys.executable, "-m", "broadcast", "--workspace", str(ws.root), "play", "--follow",
                              *follow_args])
     return UNIT.format(unit_name=UNIT_NAME, commune=ws.config.commune_name, db=ws.db_path, root=ws.root,
-                       user=user or getpass.getuser(), exec_start=exec_start)
+                       user=user or os.environ.get("SUDO_USER") or getpass.getuser(), exec_start=exec_start)
 
 
 def install(ws: Workspace, text: str, unit_dir: Path = SYSTEM_UNIT_DIR) -> tuple[Path, list[str]]:
