@@ -3,5 +3,5 @@ recording verification share.
 
 Modules, one job each: `whisper` (the packaged model and other model sources), `convert`
 (CTranslate2 → openai-whisper checkpoint), `transcribe` (backends and the per-file pipeline),
-`guard` (hallucination filter), `models` (Segment, Transcript, ModelError), `bench` (the
-side-by-side benchmark behind scripts/bench-transcribe)."""
+`pool` (many recordings in worker processes, in input order), `guard` (hallucination filter),
+`models` (Segment, Transcript, ModelError). The benchmark is scripts/bench_transcribe.py."""
