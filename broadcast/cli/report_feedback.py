@@ -11,6 +11,10 @@ from broadcast.cli.review import _conn
 from broadcast.cli.root import pass_workspace
 from broadcast.cli.ui import show_path
 from broadcast.core.config import Workspace
+from broadcast.core.fsutil import atomic_write_text
+from broadcast.feedback.cases import Cases
+from broadcast.feedback.queue import parse_date
+from broadcast.feedback.report import monthly_report, report_csv, report_html
 
 
 @report.command("feedback")
@@ -27,10 +31,6 @@ def feedback(ws: Workspace, month: str, as_of: str | None, fmt: str, out: Path |
     """Citizens' feedback received in a month: answered on time, answered late, open within
     the deadline, overdue, dismissed — by category, unit and area — then the items overdue
     (those carried over from earlier months too). Transcripts are redacted."""
-    from broadcast.core.fsutil import atomic_write_text
-    from broadcast.feedback.cases import Cases
-    from broadcast.feedback.queue import parse_date
-    from broadcast.feedback.report import monthly_report, report_csv, report_html
 
     cases = Cases.of(ws)
     rep = monthly_report(_conn(ws), cases, month, as_of=parse_date(as_of) if as_of else None)

@@ -12,7 +12,12 @@ from broadcast.cli.root import PartialFailure, pass_workspace, report
 from broadcast.core.config import ID_RE, Workspace
 from broadcast.cli.root import device_option, executor_options
 from broadcast.cli.ui import console, progress, show_path, warn
+from broadcast.core.pg import connect_queue
+from broadcast.feedback import cases, queue
+from broadcast.feedback.cases import Cases, admit, reply_approval
+from broadcast.feedback.export import csv_text
 from broadcast.feedback.models import STATUSES
+from broadcast.feedback.queue import get_item, iter_all, list_items, parse_date, tag_item
 
 # Long recordings print where they are at most this often (seconds of wall time).
 PROGRESS_EVERY = 15.0
@@ -149,7 +154,6 @@ def _filters(fn):
 
 def _filter_args(ws: Workspace, status, area, announcement, tag, date_range, unit=None, category=None,
                  due_before=None, overdue=False, as_of=None) -> dict:
-    from broadcast.feedback.cases import Cases
 
     date_from = date_to = None
     if date_range:
@@ -168,8 +172,6 @@ def _filter_args(ws: Workspace, status, area, announcement, tag, date_range, uni
 def _conn(ws: Workspace):
     """The queue, with the items received since it was last opened given their due dates (and
     the caller's number and suggested announcement): `cases.admit`."""
-    from broadcast.core.pg import connect_queue
-    from broadcast.feedback.cases import Cases, admit
 
     conn = connect_queue(ws)
     admit(conn, Cases.of(ws))
@@ -193,8 +195,6 @@ def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, unit, c
              as_of, sort: str, limit: int, offset: int) -> None:
     """One item per line, its id first: id, status, received, due date (with '!' when overdue),
     unit, category, duration, area, announcement, tags, file, transcript."""
-    from broadcast.feedback.cases import Cases
-    from broadcast.feedback.queue import list_items, parse_date
 
     cases = Cases.of(ws)
     page = list_items(_conn(ws), **_filter_args(ws, status, area, announcement, tag, date_range, unit, category,
@@ -219,8 +219,6 @@ def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, unit, c
 def show(ws: Workspace, item_id: int) -> None:
     """Everything about one item: metadata, case (unit, category, due date, reply, history),
     transcript, correction, segments."""
-    from broadcast.feedback.cases import Cases, reply_approval
-    from broadcast.feedback.queue import get_item
 
     cases = Cases.of(ws)
     conn = _conn(ws)
@@ -277,7 +275,6 @@ def show(ws: Workspace, item_id: int) -> None:
 @pass_workspace
 def tag(ws: Workspace, item_id: int, tags: tuple[str, ...], remove: bool, by: str | None) -> None:
     """Add TAGS to an item (or remove them with --remove)."""
-    from broadcast.feedback.queue import get_item, tag_item
 
     conn = _conn(ws)
     who = by or get_item(conn, item_id).reviewer or _default_reviewer()
@@ -294,8 +291,6 @@ def _closing(status: str):
                   help="The day it was closed, when recorded afterwards (YYYY-MM-DD; default: now).")
     @pass_workspace
     def command(ws: Workspace, item_id: int, note: str | None, by: str | None, on: str | None) -> None:
-        from broadcast.feedback import cases, queue
-
         conn = _conn(ws)
         who = by or queue.get_item(conn, item_id).reviewer or _default_reviewer()
         if status == "closed":
@@ -330,8 +325,6 @@ def export(ws: Workspace, status, area, announcement, tag, date_range, unit, cat
            fmt: str, output: Path | None, redact: bool) -> None:
     """Export the queue (filtered like `list`) as CSV: UTF-8 with BOM, so Excel shows
     Vietnamese correctly; columns include the file name, the transcript and the case."""
-    from broadcast.feedback.export import csv_text
-    from broadcast.feedback.queue import iter_all
 
     filters = _filter_args(ws, status, area, announcement, tag, date_range, unit, category, due_before, overdue,
                            as_of)

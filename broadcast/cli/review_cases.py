@@ -9,6 +9,10 @@ from broadcast.cli.review import _conn, _default_reviewer, _one_line, review
 from broadcast.cli.root import pass_workspace
 from broadcast.cli.ui import show_path
 from broadcast.core.config import Workspace
+from broadcast.feedback import cases
+from broadcast.feedback.linking import GROUP_SCORE, near_duplicate_groups
+from broadcast.feedback.models import OPEN_STATUSES
+from broadcast.feedback.queue import iter_all, parse_date
 
 BY_HELP = "Who does it (default: $BROADCAST_REVIEWER or $USER)."
 
@@ -31,7 +35,6 @@ def assign(ws: Workspace, item_id: int, unit: str | None, category: str | None, 
            by: str | None) -> None:
     """Hand an item to a unit, optionally in a category: its due date is then the category's
     working days from receipt (weekends and [feedback] holidays skipped)."""
-    from broadcast.feedback import cases
 
     rules = cases.Cases.of(ws)
     it = cases.assign(_conn(ws), rules, item_id, unit=unit, category=category, by=by or _default_reviewer(),
@@ -51,8 +54,6 @@ def assign(ws: Workspace, item_id: int, unit: str | None, category: str | None, 
 def reply(ws: Workspace, item_id: int, text: str, by: str, on: str | None, whole_group: bool) -> None:
     """Record the reply to the citizen: the item becomes answered (on time when the reply's
     date is not after the due date). A changed reply needs a new approval for a voice reply."""
-    from broadcast.feedback import cases
-    from broadcast.feedback.queue import parse_date
 
     rules = cases.Cases.of(ws)
     done = cases.reply(_conn(ws), rules, item_id, text=text, by=by, on=parse_date(on) if on else None,
@@ -70,7 +71,6 @@ def reply(ws: Workspace, item_id: int, text: str, by: str, on: str | None, whole
 def correct(ws: Workspace, item_id: int, text: str, by: str | None) -> None:
     """Store the corrected transcript TEXT (what the citizen really said; the machine
     transcript is kept beside it)."""
-    from broadcast.feedback import cases
 
     it = cases.correct(_conn(ws), item_id, text, by=by or _default_reviewer())
     click.echo(f"#{it.id}  corrected: {_one_line(it.corrected_transcript)}")
@@ -85,7 +85,6 @@ def correct(ws: Workspace, item_id: int, text: str, by: str | None) -> None:
 def contact(ws: Workspace, item_id: int, phone: str | None, clear: bool, by: str | None) -> None:
     """Set the citizen's phone number PHONE (typed; the number in the recording's tags or file
     name is taken on its own). Exports with --redact mask it."""
-    from broadcast.feedback import cases
 
     if not clear and not phone:
         raise click.UsageError("give the PHONE number, or --clear")
@@ -101,7 +100,6 @@ def contact(ws: Workspace, item_id: int, phone: str | None, clear: bool, by: str
 def link(ws: Workspace, item_id: int, announcement: str | None, by: str | None) -> None:
     """Confirm the announcement suggested for an item (see `review show`), or link it to
     ANNOUNCEMENT instead."""
-    from broadcast.feedback import cases
 
     it = cases.link(_conn(ws), item_id, announcement, by=by or _default_reviewer())
     click.echo(f"#{it.id}  announcement: {it.announcement_id}")
@@ -115,7 +113,6 @@ def link(ws: Workspace, item_id: int, announcement: str | None, by: str | None) 
 def group(ws: Workspace, item_ids: tuple[int, ...], remove: bool, by: str | None) -> None:
     """Put items that raise the same problem into one group (named by its lowest id), to
     answer them together with `review reply ID --group`."""
-    from broadcast.feedback import cases
 
     conn, who = _conn(ws), by or _default_reviewer()
     if remove:
@@ -135,9 +132,6 @@ def group(ws: Workspace, item_ids: tuple[int, ...], remove: bool, by: str | None
 def duplicates(ws: Workspace, threshold: float | None) -> None:
     """Suggest groups of open items (new, assigned) that raise the same problem, each with the
     `review group` command that makes it."""
-    from broadcast.feedback.linking import GROUP_SCORE, near_duplicate_groups
-    from broadcast.feedback.models import OPEN_STATUSES
-    from broadcast.feedback.queue import iter_all
 
     found = near_duplicate_groups(iter_all(_conn(ws), status=list(OPEN_STATUSES)),
                                   GROUP_SCORE if threshold is None else threshold)
@@ -157,9 +151,8 @@ def duplicates(ws: Workspace, threshold: float | None) -> None:
 def approve_reply(ws: Workspace, item_id: int, by: str) -> None:
     """Record an official's approval of the exact reply text (its sha256, in the audit log):
     a voice reply is made only from an approved text."""
-    from broadcast.feedback.cases import approve_reply as approve
 
-    approval, new = approve(_conn(ws), item_id, by=by)
+    approval, new = cases.approve_reply(_conn(ws), item_id, by=by)
     verb = "approved" if new else "already approved"
     click.echo(f"{verb}  reply of #{item_id}  by {approval['by']} at {approval['at']}  "
                f"sha256 {approval['sha256'][:12]}")
