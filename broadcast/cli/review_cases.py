@@ -13,6 +13,7 @@ from broadcast.feedback import cases
 from broadcast.feedback.linking import GROUP_SCORE, near_duplicate_groups
 from broadcast.feedback.models import OPEN_STATUSES
 from broadcast.feedback.queue import iter_all, parse_date
+from broadcast.feedback.replies import produce_voice_reply
 
 BY_HELP = "Who does it (default: $BROADCAST_REVIEWER or $USER)."
 
@@ -165,7 +166,6 @@ def approve_reply(ws: Workspace, item_id: int, by: str) -> None:
 def voice_reply(ws: Workspace, item_id: int, by: str | None) -> None:
     """Speak the approved reply in the item's language and master it as a Zalo voice note:
     feedback/replies/<id>-<lang>.m4a, for an officer to send to the citizen."""
-    from broadcast.feedback.replies import produce_voice_reply
 
     made = produce_voice_reply(_conn(ws), ws, item_id, by=by or _default_reviewer())
     click.echo(f"made {show_path(made.path)}  ({made.language}, {made.duration:.1f} s, "

@@ -12,6 +12,7 @@ from broadcast.produce.manifest import ManifestError, read_manifest
 from broadcast.speech import has_speech_route
 from broadcast.translations import translation_state
 from broadcast.translations.models import SOURCE
+from broadcast.translations.readings import current_reading
 
 
 def produced_ids(ws: Workspace, conn: sqlite3.Connection) -> set[str]:
@@ -41,13 +42,6 @@ def _speech_route(ws: Workspace, lang: str, reading) -> str | None:
     if reading is not None and reading.state != "none":
         return f"reading {reading.state}"
     try:
-        from broadcast.speech import has_speech_route
-    except ImportError:
-        try:
-            from broadcast.speech.synth import has_speech_route
-        except ImportError:
-            return None
-    try:
         ok, _why = has_speech_route(ws, lang)
     except Exception:  # a broken voices/ file must not break `status`
         return None
@@ -57,10 +51,6 @@ def _speech_route(ws: Workspace, lang: str, reading) -> str | None:
 def translation_summary(ws: Workspace, conn: sqlite3.Connection, ann: Announcement) -> str:
     """Per language: the translation state (untranslated / draft / approved / stale) and the
     speech route, e.g. "vi (voice), hmn: approved (reading verified), blt: stale (no speech route)"."""
-    from broadcast.translations import translation_state
-    from broadcast.translations.models import SOURCE
-    from broadcast.translations.readings import current_reading
-
     parts = []
     for lang in ann.languages:
         try:
