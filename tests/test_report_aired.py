@@ -148,3 +148,37 @@ def test_html_prints_on_a4_and_is_screenshot_in_chromium(aired_day, monkeypatch,
     for width, height in boxes:
         assert abs(float(width) - A4_LANDSCAPE_POINTS[0]) < 2 and abs(float(height) - A4_LANDSCAPE_POINTS[1]) < 2
     (ARTIFACTS / "asrun.pdf").write_bytes(pdf)
+
+
+def test_the_run_sheet_marks_what_aired(aired_day, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    # the player wrote it after the slot; the report shows the same
+    written = aired_day / "state" / "asrun" / DAY / "ban-a-rundown.html"
+    assert written.is_file()
+    path = tmp_path / "runsheet.html"
+    r = run_cli(aired_day, "report", "aired", "--date", DAY, "--area", "ban-a", "--format", "runsheet",
+                "--output", str(path))
+    assert r.exit_code == 0, r.output
+    html = path.read_text(encoding="utf-8")
+    assert html == written.read_text(encoding="utf-8")
+    assert "Lịch phát ngày 14/12/2099 — Bản A" in html
+    assert run_cli(aired_day, "report", "aired", "--date", DAY, "--format", "runsheet").exit_code == 2
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 800, "height": 900})
+        page.goto(path.as_uri())
+        marks = {}
+        for li in page.locator("ol.items li").all():
+            name = li.locator(".meta").inner_text().split()[-1]          # the file name ends the line
+            marks[name] = li.locator(".onair").inner_text() if li.locator(".onair").count() else ""
+        assert marks["01-morning-emergency-lu-quet-vi.mp3"].startswith("✓ đã phát (aired) 05:30")
+        assert marks["03-morning-normal-tiem-chung-vi.mp3"].startswith("✓ đã phát (aired)")
+        refused = marks["02-morning-normal-hop-thon-vi.mp3"]
+        assert refused.startswith("✗ không phát (refused)") and "file changed after production" in refused
+        assert marks["04-noon-normal-dai-dong-vi.mp3"] == "" and marks["05-evening-normal-hop-thon-vi.mp3"] == ""
+        colour = page.locator(".onair.refused").first.evaluate("e => getComputedStyle(e).color")
+        assert colour == "rgb(164, 0, 0)"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "runsheet-aired.png"), full_page=True)
+        browser.close()

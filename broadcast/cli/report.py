@@ -22,8 +22,9 @@ def report() -> None:
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="One broadcast date.")
 @click.option("--month", metavar="YYYY-MM", help="A whole month (the monthly report to the province).")
 @click.option("--area", metavar="AREA", help="Only this area (default: all).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "html"]), default="csv", show_default=True,
-              help="CSV for a spreadsheet (UTF-8 with BOM), or HTML to print on A4.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "html", "runsheet"]), default="csv", show_default=True,
+              help="CSV for a spreadsheet (UTF-8 with BOM), HTML to print on A4, or runsheet: the day's run "
+              "sheet for --area with what aired marked (needs --date and --area).")
 @click.option("--output", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file (default: standard output).")
 @pass_workspace
@@ -48,6 +49,18 @@ def aired(ws: Workspace, day: str | None, month: str | None, area: str | None, f
     if area:
         check_names(ws, area=area)
     conn = db.connect(ws.db_path)
+    if fmt == "runsheet":
+        from broadcast.playout import runsheet
+
+        if not (day and area):
+            raise click.UsageError("--format runsheet needs --date and --area")
+        text = runsheet.render(ws, conn, days[0], area)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            atomic_write_text(out, text)
+            click.echo(f"wrote {show_path(out)}", err=True)
+        return
     rep = build_report(ws, conn, days, period=day or month, area=area)
     text = to_csv(rep) if fmt == "csv" else to_html(rep, ws)
     if out is None:

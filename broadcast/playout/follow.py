@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from broadcast.core import db
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
-from broadcast.playout import asrun, gate
+from broadcast.playout import asrun, gate, runsheet
 from broadcast.playout.clock import Clock
 from broadcast.playout.control import OutputControl
 from broadcast.playout.outputs import OutputSpec, output_for_area, settings
@@ -127,7 +127,10 @@ class Schedule:
                             self._current = None
                         continue
                     self._current = (day, area, slot)
-                    player.air(plan, todo[0], started_by="schedule", planned_at=moment)
+                    try:
+                        player.air(plan, todo[0], started_by="schedule", planned_at=moment)
+                    finally:
+                        runsheet.refresh(self.ws, self.conn, day, area, self.say)
                     return True
         return False
 

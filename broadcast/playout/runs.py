@@ -14,7 +14,7 @@ from datetime import date
 from broadcast.core import db
 from broadcast.core.config import CONFIG_NAME, Workspace
 from broadcast.core.errors import BroadcastError
-from broadcast.playout import asrun
+from broadcast.playout import asrun, runsheet
 from broadcast.playout.clock import Clock
 from broadcast.playout.control import OutputControl
 from broadcast.playout.gate import Announcements
@@ -127,6 +127,9 @@ def play_slot(ws: Workspace, *, day: date, slot: str, area: str, spec: OutputSpe
                 player.close()
     finally:
         control.release()
+    sheet = runsheet.refresh(ws, conn, day, area, say)
+    if sheet:
+        say(f"run sheet with what aired: {sheet}")
     return player.outcomes
 
 

@@ -108,10 +108,13 @@ def order_withheld(lines: list[WithheldLine]) -> list[WithheldLine]:
 
 def _context(*, area_name: str, station: str, day: date, entries: list[RundownEntry],
              expired: list[tuple[str, str]], missing: list[tuple[str, str, str]],
-             withheld: list[WithheldLine] = (), anchor: str | None = None) -> dict:
+             withheld: list[WithheldLine] = (), anchor: str | None = None,
+             aired: dict[str, tuple[str, str]] | None = None) -> dict:
+    """`aired` (from the as-run log, broadcast/playout): file name → (result, label) marks what
+    went on air (result "aired") or was kept off it ("refused", "interrupted", "failed")."""
     return {
         "area_name": area_name, "station": station, "day": day.strftime("%d/%m/%Y"),
-        "withheld": order_withheld(list(withheld)), "anchor": anchor,
+        "withheld": order_withheld(list(withheld)), "anchor": anchor, "aired": aired or {},
         "day_iso": day.isoformat(), "slots": group_by_slot(entries), "expired": expired,
         "missing": missing, "language_name": language_name, "duration": format_duration,
         "priority_label": lambda p: PRIORITY_LABELS.get(p, (p, p)),
@@ -142,8 +145,10 @@ def render_text(**kw) -> str:
         for e in slot.entries:
             label = PRIORITY_LABELS.get(e.priority, (e.priority,))[0]
             flag = "" if e.status == "ok" else f"  [{e.status}] {STATUS_LABELS.get(e.status, '')}".rstrip()
+            mark = f"  {'✓' if c['aired'][e.filename][0] == 'aired' else '✗'} {c['aired'][e.filename][1]}" \
+                if e.filename in c["aired"] else ""
             out.append(f"{e.order:>3}. {e.title} [{language_name(e.language)}] ({label}) "
-                       f"{format_duration(e.duration)} · {e.readings} lần đọc{flag}")
+                       f"{format_duration(e.duration)} · {e.readings} lần đọc{flag}{mark}")
             out.append(f"     {e.filename}")
         out.append("")
     if c["expired"]:
