@@ -27,6 +27,8 @@ from broadcast.speech.errors import SpeechError, VoiceUnavailable
 from broadcast.speech.voices import Voice
 
 ESPEAK_DEFAULT_RATE = 140  # words per minute; see data/voices/vi.toml for the measurement
+ESPEAK_NAMES = {"zh": "cmn"}   # language tags whose espeak-ng voice has another name
+GTTS_NAMES = {"zh": "zh-CN", "cmn": "zh-CN"}   # likewise for gTTS
 PROBE_TIMEOUT_S = 2.0
 PROBE_TTL_S = 300.0  # one `broadcast` run asks the network once
 GTTS_DEFAULT_TIMEOUT_S = 10.0
@@ -37,6 +39,8 @@ class Engine(Protocol):
     name: str
 
     def version(self) -> str: ...
+
+    def installed(self) -> tuple[bool, str]: ...
 
     def available(self, voice: Voice) -> tuple[bool, str]: ...
 
@@ -59,6 +63,17 @@ class EspeakEngine:
 
     def _path(self) -> str | None:
         return shutil.which(self.binary)
+
+    def installed(self) -> tuple[bool, str]:
+        """Whether the engine itself is here (any voice of it aside), and its version or why not."""
+        if self._path() is None:
+            return False, f"{self.binary} is not installed (Debian package espeak-ng: apt-get install espeak-ng)"
+        return True, f"espeak-ng {self.version()}"
+
+    def voice_for(self, lang: str) -> str | None:
+        """The espeak-ng voice name for a language tag, when espeak-ng has one here."""
+        name = ESPEAK_NAMES.get(lang, lang)
+        return name if name in self._voice_names() else None
 
     @functools.lru_cache(maxsize=1)
     def version(self) -> str:
@@ -177,6 +192,20 @@ class GttsEngine:
         except importlib.metadata.PackageNotFoundError:
             return "missing"
 
+    def installed(self) -> tuple[bool, str]:
+        if self._client is None and importlib.util.find_spec("gtts") is None:
+            return False, "the gTTS package is not installed (pip install gTTS)"
+        return True, f"gTTS {self.version()}"
+
+    def voice_for(self, lang: str) -> str | None:
+        """gTTS's language code for a tag, when Google's voices include it (a list inside gTTS)."""
+        if importlib.util.find_spec("gtts") is None:
+            return None
+        from gtts.lang import tts_langs
+
+        code = GTTS_NAMES.get(lang, lang)
+        return code if code in tts_langs() else None
+
     def host(self, voice: Voice) -> str:
         return f"translate.google.{voice.setting('tld', 'com')}"
 
@@ -246,6 +275,11 @@ class PiperEngine:
         except importlib.metadata.PackageNotFoundError:
             return "missing"
 
+    def installed(self) -> tuple[bool, str]:
+        if importlib.util.find_spec("piper") is None:
+            return False, "piper-tts is not installed (pip install 'broadcast[piper]')"
+        return True, f"piper-tts {self.version()}"
+
     def available(self, voice: Voice) -> tuple[bool, str]:
         if importlib.util.find_spec("piper") is None:
             return False, "piper-tts is not installed (pip install 'broadcast[piper]')"
@@ -304,6 +338,11 @@ class CoquiEngine:
             except importlib.metadata.PackageNotFoundError:
                 continue
         return "missing"
+
+    def installed(self) -> tuple[bool, str]:
+        if importlib.util.find_spec("TTS") is None:
+            return False, "Coqui TTS is not installed: install the [coqui] extra (pip install 'broadcast[coqui]')"
+        return True, f"Coqui TTS {self.version()}"
 
     def available(self, voice: Voice) -> tuple[bool, str]:
         if importlib.util.find_spec("TTS") is None:
