@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from broadcast.core.config import Workspace
-from broadcast.web import cases, export, media, pages, session
+from broadcast.web import cases, export, media, pages, session, studio
 from broadcast.web.auth import Auth
 from broadcast.web.labels import LABELS, LANGUAGES
 from broadcast.web.security import LOOPBACK_HOSTS, SecurityHeaders
@@ -28,7 +28,7 @@ from broadcast.web.text import environment
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The pages of the app, in the order their routes are matched. A new page: one more module here.
-ROUTE_MODULES = (session, pages, media, export, cases)
+ROUTE_MODULES = (session, pages, media, export, cases, studio)
 
 
 def favicon(request: Request) -> Response:
