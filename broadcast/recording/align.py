@@ -27,7 +27,9 @@ NUMBER_WORDS = frozenset({"không", "môt", "hai", "ba", "bôn", "năm", "sau", 
                           "trăm", "nghin", "triêu", "ty", "linh", "phây"})
 # Other spellings of a number word after another number word: "mười lăm", "hai mươi tư",
 # "một trăm lẻ năm", "hai ngàn" ("mốt" and "một" are one word without tones).
-_AFTER_NUMBER = {"lăm": "năm", "tư": "bôn", "le": "linh", "ngan": "nghin"}
+# Each applies only after the words named ("năm" is also "year": "năm từ …" is not "năm bốn").
+_AFTER_NUMBER = {"lăm": ("năm", {"mươi"}), "tư": ("bôn", {"mươi"}), "le": ("linh", {"trăm", "nghin"}),
+                 "ngan": ("nghin", NUMBER_WORDS - {"mươi", "trăm", "nghin", "triêu", "ty", "linh", "phây"})}
 HESITATIONS = frozenset({"ơ", "ơm", "ư", "ưm", "a", "ah", "um", "uh", "eh", "er", "hm", "hmm", "ây"})
 
 
@@ -47,8 +49,8 @@ def canonical(words: list[str]) -> list[str]:
     out: list[str] = []
     for w in words:
         t = toneless(w)
-        if out and out[-1] in NUMBER_WORDS and t in _AFTER_NUMBER:
-            t = _AFTER_NUMBER[t]
+        if out and t in _AFTER_NUMBER and out[-1] in _AFTER_NUMBER[t][1]:
+            t = _AFTER_NUMBER[t][0]
         out.append(t)
     return out
 
