@@ -48,6 +48,7 @@ BAD_FILES = {
     "empty-file": (b"", ["empty"]),
     "tab-indented": (announcement_text(schedule="\n\tdates: [2099-12-14]\n\tslots: [morning]").encode(),
                      ["YAML", "spaces, not tabs"]),
+    "control-character": (announcement_text(body="Thông báo\x1f họp dân.").encode(), ["U+001F", "control"]),
     "huge-body": (announcement_text(body="Thông báo. " * 200_000).encode(), ["KiB", "limit"]),
 }
 

@@ -44,6 +44,10 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# Control characters other than tab and newline (C0, DEL, C1) and the non-characters U+FFFE/FFFF:
+# nothing to read aloud, refused by YAML in the front matter and by XML in the translators' files.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
 _StrictLoader.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -126,6 +130,12 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
         fail()
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = _CONTROL.search(text)
+    if control is not None:
+        bad(f"contains the invisible control character U+{ord(control.group()):04X}",
+            line=text[: control.start()].count("\n") + 1,
+            hint="delete it (it comes from text copied out of another program) or retype that line")
+        fail()
     if not text.strip():
         bad("the file is empty", hint="write the front matter (between --- lines) and the text")
         fail()
@@ -147,8 +157,9 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
 
     # Line numbers of the YAML are offset by the opening '---'.
     offset = 2
-    loader = _StrictLoader(front_text)
+    loader = None
     try:
+        loader = _StrictLoader(front_text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.constructor.ConstructorError as exc:
@@ -165,7 +176,8 @@ def parse_announcement(path: Path, config: Config, *, now: datetime | None = Non
             "check indentation, colons and brackets on that line")
         fail()
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         bad("front matter is not a set of 'field: value' lines", line=2,
             hint="write e.g. 'id: 2026-11-24-tiem-chung' on its own line")
