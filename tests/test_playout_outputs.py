@@ -155,14 +155,14 @@ def test_icecast_carries_the_slot_as_one_continuous_stream(root, tmp_path, iceca
 
 
 def test_a_wrong_icecast_password_says_so(root, tmp_path, icecast):
-    url = f"icecast://source:wrong@127.0.0.1:{icecast['port']}/ban-a.mp3"
+    url = f"icecast://source:Zq7-sai@127.0.0.1:{icecast['port']}/ban-a.mp3"
     r = play(root, "--date", DAY, "--slot", "evening", "--area", "ban-a", "--output", url)
     assert r.returncode == 1
     said = r.stdout + r.stderr
     assert "ffmpeg for icecast://source:***@127.0.0.1" in said and "401 Unauthorized" in said
     assert "is the Icecast server up, and are the source password and mount right?" in said
-    assert "wrong" not in said and "Traceback" not in said
+    assert "Zq7-sai" not in said and "Traceback" not in said
     # Refused at the door (before any item) or the first item failed: either way, logged honestly.
     rows = [x for x in log_rows(root) if x["result"] != "started"]
     assert rows == [] or [x["result"] for x in rows] == ["failed"], rows
-    assert all("401 Unauthorized" in x["reason"] and "wrong" not in x["reason"] for x in rows)
+    assert all("401 Unauthorized" in x["reason"] and "Zq7-sai" not in x["reason"] for x in rows)

@@ -16,7 +16,7 @@ from broadcast.core.models import PRIORITIES
 from broadcast.produce.manifest import manifest_path, read_manifest
 
 RECORD_WAIT_SECONDS = 10
-RECORD_WAIT_TRIES = 6
+RECORD_WAIT_TRIES = 4
 
 
 @dataclass(frozen=True)
