@@ -422,6 +422,18 @@ def test_import_of_a_file_that_is_not_an_exchange_file(ws, tmp_path):
     assert result.exit_code == 1 and "neither XLIFF nor PO" in result.output
 
 
+def test_import_for_an_id_two_files_share_names_both(ws):
+    approved(ws).rename(ws.announcements / "ban-goc.md")      # file names need not be the id
+    ws.run("translate", "hop-dan", "--to", "hmn")
+    xlf = translations_dir(ws) / "hop-dan" / "hmn.xlf"
+    fill_xliff(xlf)
+    ws.write("hop-dan", name="ban-sao.md", body=BODY, languages="[vi, hmn]")   # a copy, same id
+    result = ws.run("translations", "import", str(xlf), "--by", "Vàng A Sử")
+    assert result.exit_code == 1 and "also used by" in result.output, result.output
+    assert "ban-goc.md" in result.output and "ban-sao.md" in result.output
+    assert audit_rows(ws) == [] and not (translations_dir(ws) / "hop-dan" / "hmn.md").exists()
+
+
 @pytest.mark.parametrize("lang", ["vi", "xx"])
 def test_translate_rejects_source_or_unknown_language(ws, lang):
     approved(ws)

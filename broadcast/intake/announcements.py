@@ -415,9 +415,17 @@ def load_announcements(paths: list[Path], config: Config, *, now: datetime | Non
     return good, bad
 
 
-def duplicate_id(ann: Announcement, others: list[Path]) -> InvalidAnnouncement:
+class DuplicateId(InvalidAnnouncement):
+    """A valid file whose id another file also has; `announcement_id` is that id."""
+
+    def __init__(self, ann: Announcement, problems: list[Problem]) -> None:
+        super().__init__(ann.path, problems)
+        self.announcement_id = ann.id
+
+
+def duplicate_id(ann: Announcement, others: list[Path]) -> DuplicateId:
     """The error for a file whose id another file also has, naming the other file(s)."""
-    return InvalidAnnouncement(ann.path, [Problem(
+    return DuplicateId(ann, [Problem(
         ann.path, f"id {ann.id!r} is also used by {' and '.join(_shown(p) for p in others)}; "
                   "files sharing an id are all refused", field="id", line=ann.lines.get("id"),
         hint="give each announcement its own id (or remove the copy); none of them is approved "

@@ -19,7 +19,7 @@ from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes, atomic_write_text
 from broadcast.core.models import Announcement
-from broadcast.intake.announcements import load_announcements, sha256_text
+from broadcast.intake.announcements import sha256_text
 from broadcast.intake.approval import require_approved
 from broadcast.intake.links import refuse_outside_link
 from broadcast.translations.exchange import exchange_path, read_exchange
@@ -35,7 +35,7 @@ from broadcast.translations.state import (
     subject,
     text_path,
 )
-from broadcast.translations.workflow import check_language
+from broadcast.translations.workflow import Announcements, check_language
 
 
 @dataclass
@@ -69,24 +69,6 @@ class _Checked:
     stale: bool
 
 
-class _Announcements:
-    """The workspace's announcements, read once for a whole import."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
-        self.good = {a.id: a for a in good}
-        self.bad = {Path(str(e.path)).stem: e for e in bad}
-
-    def find(self, announcement_id: str) -> Announcement:
-        if announcement_id in self.good:
-            return self.good[announcement_id]
-        if announcement_id in self.bad:
-            raise self.bad[announcement_id]
-        raise TranslationError(f"no announcement with id {announcement_id!r}", self.ws.announcements_dir,
-                               hint="`broadcast status` lists the ids")
-
-
 def _identify(exchange: ExchangeFile) -> tuple[str, str]:
     ann_id = exchange.announcement_id or exchange.path.parent.name
     lang = exchange.language or exchange.path.stem
@@ -106,7 +88,7 @@ def import_exchanges(ws: Workspace, conn: sqlite3.Connection, paths: list[Path],
     by = by.strip()
     if not by:
         raise TranslationError("translator name is empty", hint="pass --by 'Full Name'")
-    announcements = _Announcements(ws)
+    announcements = Announcements(ws)
     glossaries: dict[str, Glossary] = {}
     out: list[ImportResult | BroadcastError | _Checked] = []
     for path in paths:
@@ -150,7 +132,7 @@ def import_exchange(ws: Workspace, conn: sqlite3.Connection, path: Path, by: str
     return result
 
 
-def _check(ws: Workspace, conn, path: Path, announcements: _Announcements,
+def _check(ws: Workspace, conn, path: Path, announcements: Announcements,
            glossaries: dict[str, Glossary]) -> _Checked:
     refuse_outside_link(path, ws.config)
     exchange = read_exchange(path)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcast.core.config import Workspace
+from broadcast.core.errors import BroadcastError
 from broadcast.core.languages import LANGUAGES, SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
 from broadcast.intake.announcements import load_announcements
@@ -47,16 +48,31 @@ class TranslateResult:
         return sum(1 for u in self.units if u.origin == origin)
 
 
+class Announcements:
+    """The workspace's announcements, read once, to look up by id."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
+        self.good = {a.id: a for a in good}
+        self.bad: dict[str, BroadcastError] = {}
+        for err in bad:
+            for key in (getattr(err, "announcement_id", None), Path(str(err.path)).stem):
+                if key:
+                    self.bad.setdefault(key, err)
+
+    def find(self, announcement_id: str) -> Announcement:
+        """The announcement, or the error of the file(s) meant, or 'no announcement'."""
+        if announcement_id in self.good:
+            return self.good[announcement_id]
+        if announcement_id in self.bad:
+            raise self.bad[announcement_id]
+        raise TranslationError(f"no announcement with id {announcement_id!r}", self.ws.announcements_dir,
+                               hint="`broadcast status` lists the ids")
+
+
 def find_announcement(ws: Workspace, announcement_id: str) -> Announcement:
-    good, bad = load_announcements([ws.announcements_dir], ws.config, check_expiry=False)
-    for ann in good:
-        if ann.id == announcement_id:
-            return ann
-    for err in bad:
-        if Path(err.path).stem == announcement_id:
-            raise err
-    raise TranslationError(f"no announcement with id {announcement_id!r}", ws.announcements_dir,
-                           hint="`broadcast status` lists the ids")
+    return Announcements(ws).find(announcement_id)
 
 
 def checked(ws: Workspace, path: Path) -> Path:
