@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from broadcast.cli.preview import print_preview, voice_line
 from broadcast.cli.root import PartialFailure, local_time, pass_workspace, report
 from broadcast.cli.ui import console, error, show_path, warn
-from broadcast.core import db
+from broadcast.core import audit, db
 from broadcast.core.config import CONFIG_NAME, CONFIG_TEMPLATE, DEFAULT_PATHS, Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.intake.announcements import announcement_files, load_announcements
@@ -17,6 +18,7 @@ from broadcast.intake.approval import approve as approve_one
 from broadcast.intake.approval import load_for_approval, states
 from broadcast.produce.integrity import audit_problems, require_intact_audit_log
 from broadcast.produce.status import produced_ids, translation_summary
+from broadcast.speech.preview import Preview, VoiceChoice, choose_voice, spoken_sentences
 from broadcast.speech.voices import install_default_voices
 
 
@@ -64,15 +66,38 @@ def validate(ws: Workspace, paths: tuple[Path, ...]) -> None:
         raise PartialFailure()
 
 
+def _show_spoken(ws: Workspace, ann, full: bool) -> None:
+    """Before an approval: the sentences holding numbers, dates, codes or abbreviations as the
+    voice will read them (`full`: every sentence, and the voice)."""
+    result = Preview("vi", spoken_sentences(ann.body, "vi"), VoiceChoice("vi"))
+    if full:
+        try:
+            console.print(f"{ann.id}: {ann.title} — read by {voice_line(choose_voice(ws, 'vi'), ann.id)}", markup=False)
+        except BroadcastError as exc:
+            report(exc)
+    elif result.normalised:
+        console.print(f"{ann.id}: read aloud as", markup=False)
+    if not full and not result.normalised:
+        console.print(f"{ann.id}: no numbers, dates, codes or abbreviations; read as written", markup=False)
+        return
+    print_preview(result, only_normalised=not full, indent="  ")
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--by", "by", required=True, help="Name of the person approving (recorded in the audit log).")
+@click.option("--preview", "full_preview", is_flag=True,
+              help="Show every sentence as the voice will read it, and the voice, then ask before recording "
+              "each approval.")
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --preview: show, but do not ask.")
 @pass_workspace
-def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
+def approve(ws: Workspace, files: tuple[Path, ...], by: str, full_preview: bool, yes: bool) -> None:
     """Record approval of the exact content of each FILE (or every file in a folder).
 
-    The sha256 of the canonical content is written to the workspace's append-only audit log;
-    any later edit makes the file 'changed-since-approval' until it is approved again."""
+    First shows how the sentences holding numbers, dates, codes or abbreviations will be read
+    aloud (`broadcast preview ID` shows every sentence). The sha256 of the canonical content is
+    written to the workspace's append-only audit log; any later edit makes the file
+    'changed-since-approval' until it is approved again."""
     failed = 0
     paths = announcement_files(list(files))
     if not paths:
@@ -85,6 +110,12 @@ def approve(ws: Workspace, files: tuple[Path, ...], by: str) -> None:
     for path in paths:
         try:
             ann = load_for_approval(path, ws)
+            if audit.approval_for(conn, ann.id, ann.sha256) is None:
+                _show_spoken(ws, ann, full_preview)
+                if full_preview and not yes and not click.confirm(f"Approve {ann.id} as it will be read?"):
+                    console.print(f"not approved  {ann.id}  (nothing recorded)")
+                    failed += 1
+                    continue
             approval, new = approve_one(conn, ann, by)
         except BroadcastError as exc:
             report(exc)

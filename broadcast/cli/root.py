@@ -113,6 +113,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "play": ("broadcast.cli.play",),
     "report": ("broadcast.cli.report", "broadcast.cli.report_feedback"),
     "record": ("broadcast.cli.record",),
+    "preview": ("broadcast.cli.preview",),
 }
 
 

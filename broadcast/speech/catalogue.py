@@ -101,12 +101,12 @@ def engine_catalogue(lang: str, *, probe: bool = True) -> list[EngineInfo]:
     return [_espeak(lang), _gtts(lang, probe), _piper(lang), _coqui(lang), _recorded(lang)]
 
 
-def how_to_add(lang: str) -> str:
+def how_to_add(lang: str, announcement_id: str = "ID") -> str:
     """One sentence for a language without a synthetic voice: record a reading, or add the
     first voice that could speak it."""
     engines = engine_catalogue(lang, probe=False)
     voice = next((e for e in engines if e.installed and e.speaks and e.engine != RECORDED), None) or \
         next(e for e in engines if e.engine == "piper")
-    return (f"record a reading (broadcast record ID --lang {lang} FILE --by NAME, once the translation is "
+    return (f"record a reading (broadcast record {announcement_id} --lang {lang} FILE --by NAME, once the text is "
             f"approved), or add a voice in voices/{lang}.toml: {voice.example} ({voice.note}); "
             f"`broadcast voices --lang {lang}` shows every engine")
