@@ -104,8 +104,10 @@ def recorded(tmp_path_factory) -> Path:
     xlf = root / "translations" / "hop-dan" / "hmn.xlf"
     fill(xlf)
     assert run(root, "translations", "import", str(xlf), "--by", "Vàng A Sử").exit_code == 0
-    wav = root / "translations" / "hop-dan" / "hmn.wav"
+    wav = root / "take-hmn.wav"
     subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(wav), " ".join(HMN.values())], check=True)
+    run(root, "record", "hop-dan", "--lang", "hmn", str(wav), "--by", "Vàng Thị Mai")
+    assert run(root, "record", "approve", "hop-dan", "--lang", "hmn", "--by", "Lò Văn Minh").exit_code == 0
     return root
 
 

@@ -22,6 +22,7 @@ class Rendition:
     text_sha256: str
     recording: str | None = None          # path of a human reading, when that is the route
     translation_approval: dict | None = None
+    reading: dict | None = None           # the accepted reading: who read it, who accepted it, how
 
     @property
     def key(self) -> str:

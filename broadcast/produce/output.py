@@ -125,6 +125,7 @@ def audio_meta(r: Rendition, res: RenderResult, profile: str, **where) -> dict:
         "true_peak_dbtp": m["true_peak_dbtp"], "first_reading": m.get("first_reading", res.first_reading),
         **res.speech, "approved_text_sha256": r.text_sha256,
         "approval": r.approval.as_dict(), "translation_approval": r.translation_approval,
+        **({"reading": r.reading} if r.reading else {}),
     }
 
 

@@ -14,8 +14,9 @@ from broadcast.core.models import Announcement, Approval
 from broadcast.intake.announcements import load_announcements
 from broadcast.intake.approval import require_approved
 from broadcast.produce.models import Missing, ProduceReport, Rendition, Scheduled, Withheld
-from broadcast.speech import has_speech_route
+from broadcast.speech import has_speech_route, reading_first
 from broadcast.translations import translation_state
+from broadcast.translations.readings import STALE, TO_VERIFY, VERIFIED, current_reading
 
 # Which master profiles each channel needs; CAP links the loudspeaker master.
 CHANNEL_PROFILES = (("loudspeaker", "loudspeaker"), ("zalo", "zalo"))
@@ -106,35 +107,51 @@ def renditions_for(ws: Workspace, conn: sqlite3.Connection, ann: Announcement, a
                 wanted.append(lang)
     out: dict[str, Rendition] = {}
     for lang in wanted:
-        if lang == SOURCE_LANGUAGE:
-            out[lang] = Rendition(ann, approval, lang, ann.body, ann.text_sha256)
-            continue
-        rendition, reason = _translated_rendition(ws, conn, ann, approval, lang)
+        rendition, reason = _rendition(ws, conn, ann, approval, lang)
         if rendition is not None:
             out[lang] = rendition
-        else:
-            areas = tuple(a for a in ann.areas if lang in ws.config.areas[a].languages)
-            for area_id in areas:
-                report.missing.append(Missing(ann.id, lang, area_id, reason))
-            if areas:
-                withhold(report, ann, f"thiếu bản {language_name(lang)} (missing rendition): {reason}",
-                         language=lang, areas=areas, kind="missing")
+            continue
+        areas = tuple(a for a in ann.areas if lang == SOURCE_LANGUAGE or lang in ws.config.areas[a].languages)
+        for area_id in areas:
+            report.missing.append(Missing(ann.id, lang, area_id, reason))
+        if areas:
+            withhold(report, ann, f"thiếu bản {language_name(lang)} (missing rendition): {reason}",
+                     language=lang, areas=areas, kind="missing")
     return out
 
 
-def _translated_rendition(ws: Workspace, conn, ann: Announcement, approval: Approval,
-                          lang: str) -> tuple[Rendition | None, str]:
-    state = translation_state(ws, conn, ann, lang)
-    if state.state != "approved" or not state.text:
-        return None, f"{language_name(lang)} translation {state.state}: {state.reason}"
-    if state.recording is None:
-        ok, why = has_speech_route(ws, lang)
-        if not ok:
-            return None, (f"approved {language_name(lang)} text but no speech route: {why}; add a recording "
-                          f"translations/{ann.id}/{lang}.wav (or .mp3/.m4a) of a local speaker reading it")
-    return Rendition(ann, approval, lang, state.text, state.text_sha256 or "",
-                     recording=str(state.recording) if state.recording else None,
-                     translation_approval=state.approval), ""
+def _reading_first(ws: Workspace, lang: str) -> bool:
+    try:
+        return reading_first(ws, lang)
+    except BroadcastError:
+        return True          # a broken voices file: the person's reading still comes first
+
+
+def _rendition(ws: Workspace, conn, ann: Announcement, approval: Approval,
+               lang: str) -> tuple[Rendition | None, str]:
+    """The rendition of `ann` in `lang`, or (None, why not with the fix). A current, accepted
+    human reading is the language's first route (unless voices/<lang>.toml puts a usable voice
+    before it); a reading that is stale or not yet verified is never aired, and it is not
+    silently replaced by a synthetic voice either: the rendition is missing, with the fix."""
+    if lang == SOURCE_LANGUAGE:
+        text, text_sha, translation_approval = ann.body, ann.text_sha256, None
+    else:
+        state = translation_state(ws, conn, ann, lang)
+        if state.state != "approved" or not state.text:
+            return None, f"{language_name(lang)} translation {state.state}: {state.reason}"
+        text, text_sha, translation_approval = state.text, state.text_sha256 or "", state.approval
+    if _reading_first(ws, lang):
+        rs = current_reading(ws, conn, ann, lang)
+        if rs.state == VERIFIED and rs.reading is not None:
+            return Rendition(ann, approval, lang, text, text_sha, recording=str(rs.reading.path),
+                             translation_approval=translation_approval, reading=rs.reading.manifest()), ""
+        if rs.state in (STALE, TO_VERIFY):
+            return None, f"reading {rs.state}: {rs.reason}"
+    ok, why = has_speech_route(ws, lang)
+    if not ok:
+        return None, (f"approved {language_name(lang)} text but no speech route: {why}; record a local "
+                      f"speaker reading it: broadcast record {ann.id} --lang {lang} FILE --by NAME")
+    return Rendition(ann, approval, lang, text, text_sha, translation_approval=translation_approval), ""
 
 
 def plan_renditions(ws: Workspace, conn, scheduled: list[Scheduled], report: ProduceReport) -> dict[str, Rendition]:
