@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from jinja2 import Environment, PackageLoader, select_autoescape
+
 from broadcast.core.config import Workspace
 from broadcast.core.display import format_duration
 from broadcast.core.errors import BroadcastError
@@ -210,8 +212,6 @@ def _cell(value) -> str:
 
 
 def to_html(rep: AsRunReport, ws: Workspace) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     env = Environment(loader=PackageLoader("broadcast.playout", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     return env.get_template("asrun.html").render(
