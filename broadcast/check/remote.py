@@ -29,9 +29,9 @@ class RemoteSpeech:
         ref = self.pool.submit("transcribe_samples", audio, speech_options(code))
         self.pending.append((result, ref, audio, code, text, lang))
 
-    def _again(self, audio: np.ndarray, code: str) -> Callable[[], list]:
+    def _again(self, audio: np.ndarray, code: str, errors: list[BroadcastError]) -> Callable[[], list]:
         """The reading heard again in pieces on the pool (hearing.judge_speech); a piece whose
-        call failed counts as heard as nothing."""
+        actor kept dying counts as heard as nothing, and the error is reported."""
         def run() -> list:
             refs = [self.pool.submit("transcribe_samples", piece, piece_options(code))
                     for piece in reading_pieces(audio)]
@@ -39,8 +39,9 @@ class RemoteSpeech:
             for ref in refs:
                 try:
                     out += self.pool.get(ref).get("segments", [])
-                except BroadcastError:
-                    pass
+                except BroadcastError as exc:
+                    if str(exc) not in map(str, errors):
+                        errors.append(exc)
             return out
         return run
 
@@ -55,7 +56,7 @@ class RemoteSpeech:
             if "error" in payload:
                 result.add("speech", "review", f"not transcribed: {payload['error'][0]}")
             else:
-                judge_speech(result, payload["segments"], text, lang, th, self._again(audio, code))
+                judge_speech(result, payload["segments"], text, lang, th, self._again(audio, code, errors))
             advance(Path(result.path).name)
         for result, shared in self.copies:
             result.take_over(shared)
