@@ -38,7 +38,8 @@ def test_preview_shows_each_sentence_as_the_voice_reads_it(ws) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "tiem-chung · Lịch tiêm chủng · Tiếng Việt (vi) · draft: not approved yet"
-    assert lines[1].startswith("read by vi-north (espeak-ng 1.") and "vi.toml" in lines[1]
+    assert lines[1] == "on air 14/12/2099, 15/12/2099 · 05:30 morning, 17:00 evening · read 2 times a slot"
+    assert lines[2].startswith("read by vi-north (espeak-ng 1.") and "vi.toml" in lines[2]
     spoken = numbered(result.output)
     # exactly the sentences the speech stage gives the voice, in order, numbered from 1
     assert spoken == sentences_of(BODY)

@@ -82,6 +82,15 @@ def _text_for(ws: Workspace, conn, ann: Announcement, lang: str) -> tuple[str, s
     return current[0], f"translation {state.state}, not approved: {state.reason}"
 
 
+def schedule_line(ws: Workspace, ann: Announcement) -> str:
+    """When it is aired: "14/12/2099, 15/12/2099 · 05:30 Buổi sáng, 17:00 Buổi chiều · read 2 times"."""
+    days = [d.strftime("%d/%m/%Y") for d in ann.dates]
+    when = ", ".join(days) if len(days) <= 3 else f"{days[0]} … {days[-1]} ({len(days)} days)"
+    slots = ", ".join(f"{ws.config.slots[s].strftime('%H:%M')} {ws.config.slot_name(s)}" for s in ann.slots
+                      if s in ws.config.slots)
+    return f"{when} · {slots} · read {ann.readings} time{'s' * (ann.readings != 1)} a slot"
+
+
 def _load(ws: Workspace, target: str) -> Announcement:
     path = Path(target)
     if path.suffix == ".md" and path.is_file():
@@ -145,6 +154,7 @@ def preview_command(ctx: click.Context, target: str | None, text: str | None, la
     result = preview(ws, body, lang)
     reading = _reading_note(ws, conn, ann, lang)
     console.print(f"{ann.id} · {ann.title} · {language_name(lang)} ({lang}) · {state}", markup=False)
+    console.print(f"on air {schedule_line(ws, ann)}", markup=False)
     if reading is not None:
         console.print(f"aired from the accepted reading {relative(ws, reading.path)} (read by {reading.reader}, "
                       f"accepted by {reading.accepted_by}); below is the text it was checked against, as the "

@@ -58,6 +58,13 @@ class Config:
     # the workspace (refused by default, naming the link and its target).
     follow_symlinks: bool = False
     root: Path | None = field(default=None, compare=False)   # the folder holding broadcast.toml
+    # What run sheets and previews call each slot: `morning = { time = "05:30", name = "Buổi sáng" }`;
+    # a slot written as a bare time ("05:30") is called by its id.
+    slot_names: dict[str, str] = field(default_factory=dict)
+
+    def slot_name(self, slot: str) -> str:
+        """The slot's display name (its id when it has none)."""
+        return self.slot_names.get(slot) or slot
 
     @property
     def tz(self) -> ZoneInfo:
@@ -162,6 +169,34 @@ def _parse_hhmm(value: object) -> time | None:
     return None
 
 
+SLOT_FORMS = 'write it as "HH:MM" or { time = "HH:MM", name = "Buổi sáng" }'
+
+
+def _parse_slot(slot: str, value: object, bad) -> tuple[time, str | None] | None:
+    """`morning = "05:30"` or `morning = { time = "05:30", name = "Buổi sáng" }` → (time, name);
+    None after reporting what is wrong."""
+    name, where = None, f"slots.{slot}"
+    if isinstance(value, dict):
+        where += ".time"
+        unknown = sorted(set(value) - {"time", "name"})
+        if unknown:
+            bad(f"slots.{slot}", f"unknown key {', '.join(unknown)}", SLOT_FORMS)
+            return None
+        name = value.get("name")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            bad(f"slots.{slot}.name", f"{name!r} is not a name", 'e.g. name = "Buổi sáng"')
+            return None
+        if "time" not in value:
+            bad(f"slots.{slot}", "missing time", f'e.g. {slot} = {{ time = "05:30", name = "{name or "Buổi sáng"}" }}')
+            return None
+        value = value["time"]
+    parsed = _parse_hhmm(value)
+    if parsed is None:
+        bad(where, f"{value!r} is not a time of day", SLOT_FORMS)
+        return None
+    return parsed, name.strip() if name else None
+
+
 def load_config(path: Path) -> Config:
     """Read and check broadcast.toml; every problem is reported at once."""
     try:
@@ -197,18 +232,19 @@ def load_config(path: Path) -> Config:
     sender = commune.get("sender") or (f"ubnd.{_slug(name)}@broadcast.local" if name else "broadcast@localhost")
 
     slots: dict[str, time] = {}
+    slot_names: dict[str, str] = {}
     raw_slots = raw.get("slots", {})
     if not isinstance(raw_slots, dict) or not raw_slots:
         bad("slots", "no broadcast slots defined", 'add [slots] with e.g. morning = "05:30"')
     else:
         for slot, value in raw_slots.items():
-            parsed = _parse_hhmm(value)
             if not ID_RE.match(slot):
                 bad(f"slots.{slot}", "slot names may use only a-z, 0-9 and '-'")
-            elif parsed is None:
-                bad(f"slots.{slot}", f"{value!r} is not a time of day", 'write it as "HH:MM", e.g. "05:30"')
-            else:
-                slots[slot] = parsed
+                continue
+            parsed = _parse_slot(slot, value, bad)
+            if parsed is not None:
+                slots[slot] = parsed[0]
+                slot_names[slot] = parsed[1] or slot
 
     areas: dict[str, Area] = {}
     raw_areas = raw.get("areas", {})
@@ -264,7 +300,7 @@ def load_config(path: Path) -> Config:
     return Config(
         commune_name=name, station=station, timezone=str(tzname), slots=slots, areas=areas,
         sender=sender, paths=paths, raw=raw,
-        follow_symlinks=follow_symlinks, root=path.parent.resolve(),
+        follow_symlinks=follow_symlinks, root=path.parent.resolve(), slot_names=slot_names,
     )
 
 
@@ -284,9 +320,11 @@ station = "Đài truyền thanh {name}"   # spoken in the station ident
 timezone = "Asia/Ho_Chi_Minh"
 # sender = "ubnd@example.gov.vn"        # CAP <sender>; derived from the name when absent
 
+# Each slot: its time, and the name run sheets and previews show (a bare time also works:
+# morning = "05:30"); the id (morning) is what announcements list under `slots:`.
 [slots]
-morning = "05:30"
-evening = "17:00"
+morning = {{ time = "05:30", name = "Buổi sáng" }}
+evening = {{ time = "17:00", name = "Buổi chiều" }}
 
 [areas.trung-tam]
 name = "Trung tâm xã"

@@ -66,7 +66,8 @@ def render(ws: Workspace, conn: sqlite3.Connection, day: date, area: str) -> str
             language=item.language, filename=Path(item.path).name, duration=item.duration,
             readings=ann.readings if ann else 0, status=checks.status_for(item.path, item.sha256)))
     return rundown.render_html(area_name=ws.config.areas[area].name, station=ws.config.station, day=day,
-                               entries=entries, expired=[], missing=[], aired=marks(conn, day, area))
+                               entries=entries, expired=[], missing=[], aired=marks(conn, day, area),
+                               slot_names=ws.config.slot_names)
 
 
 def sheet_path(ws: Workspace, day: date, area: str) -> Path:

@@ -46,6 +46,7 @@ def package_loudspeaker(out: Output, area_id: str, area: Area, playing: list[Sch
         rundown.write_playlist(d / "playlist.m3u8", entries)
         rundown.write_rundown(d, area_name=area.name, station=ws.config.station, day=out.day,
                               entries=entries, expired=[], missing=[], withheld=withheld,
-                              anchor=out.anchor["code"] if out.anchor else None)
+                              anchor=out.anchor["code"] if out.anchor else None,
+                              slot_names=ws.config.slot_names)
 
     out.write_generated(folder, write_sheets, SHEETS, kind="rundown", area=area_id)

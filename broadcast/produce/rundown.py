@@ -52,6 +52,12 @@ class SlotSummary:
     name: str
     time: time
     entries: list[RundownEntry]
+    label: str = ""   # the display name (`[slots] morning = { time = …, name = "Buổi sáng" }`)
+
+    @property
+    def title(self) -> str:
+        """What the sheet calls the slot: "Buổi sáng (morning)", or the id alone when it has no name."""
+        return f"{self.label} ({self.name})" if self.label and self.label != self.name else self.name
 
     @property
     def total(self) -> float:
@@ -67,11 +73,12 @@ def play_order_key(priority: str, announcement_id: str) -> tuple:
     return (PRIORITY_ORDER.get(priority, len(PRIORITY_ORDER)), announcement_id)
 
 
-def group_by_slot(entries: list[RundownEntry]) -> list[SlotSummary]:
+def group_by_slot(entries: list[RundownEntry], slot_names: dict[str, str] | None = None) -> list[SlotSummary]:
     slots: OrderedDict[str, list[RundownEntry]] = OrderedDict()
     for e in sorted(entries, key=lambda e: (e.slot_time, e.order)):
         slots.setdefault(e.slot, []).append(e)
-    return [SlotSummary(name, items[0].slot_time, items) for name, items in slots.items()]
+    names = slot_names or {}
+    return [SlotSummary(name, items[0].slot_time, items, names.get(name, "")) for name, items in slots.items()]
 
 
 def write_playlist(path: Path, entries: list[RundownEntry]) -> None:
@@ -109,13 +116,16 @@ def order_withheld(lines: list[WithheldLine]) -> list[WithheldLine]:
 def _context(*, area_name: str, station: str, day: date, entries: list[RundownEntry],
              expired: list[tuple[str, str]], missing: list[tuple[str, str, str]],
              withheld: list[WithheldLine] = (), anchor: str | None = None,
-             aired: dict[str, tuple[str, str]] | None = None) -> dict:
+             aired: dict[str, tuple[str, str]] | None = None, slot_names: dict[str, str] | None = None) -> dict:
     """`aired` (from the as-run log, broadcast/playout): file name → (result, label) marks what
-    went on air (result "aired") or was kept off it ("refused", "interrupted", "failed")."""
+    went on air (result "aired") or was kept off it ("refused", "interrupted", "failed").
+    `slot_names`: slot id → display name (Config.slot_names); a slot not in it is shown by its id."""
+    names = slot_names or {}
     return {
+        "slot_title": lambda slot: f"{names[slot]} ({slot})" if names.get(slot, slot) != slot else slot,
         "area_name": area_name, "station": station, "day": day.strftime("%d/%m/%Y"),
         "withheld": order_withheld(list(withheld)), "anchor": anchor, "aired": aired or {},
-        "day_iso": day.isoformat(), "slots": group_by_slot(entries), "expired": expired,
+        "day_iso": day.isoformat(), "slots": group_by_slot(entries, names), "expired": expired,
         "missing": missing, "language_name": language_name, "duration": format_duration,
         "priority_label": lambda p: PRIORITY_LABELS.get(p, (p, p)),
         "limit_minutes": SLOT_WARNING_SECONDS // 60, "status_label": lambda st: STATUS_LABELS.get(st, st),
@@ -128,7 +138,8 @@ def render_text(**kw) -> str:
     if c["withheld"]:
         out.append("!! KHÔNG PHÁT — đã lên lịch nhưng không được phát (WITHHELD FROM AIR: scheduled, not on air):")
         for w in c["withheld"]:
-            where = " · ".join(x for x in (w.slot, language_name(w.language) if w.language else None) if x)
+            where = " · ".join(x for x in (c["slot_title"](w.slot) if w.slot else None,
+                                           language_name(w.language) if w.language else None) if x)
             mark = "[KHẨN CẤP / EMERGENCY] " if w.emergency else ""
             out.append(f"  - {mark}{w.title} ({w.announcement_id}){' — ' + where if where else ''}: {w.reason}")
             if w.fix:
@@ -137,7 +148,7 @@ def render_text(**kw) -> str:
     if not c["slots"]:
         out.append("Không có bản tin nào trong ngày (no announcements today).")
     for slot in c["slots"]:
-        out.append(f"== {slot.time.strftime('%H:%M')} {slot.name} — tổng thời lượng (total) "
+        out.append(f"== {slot.time.strftime('%H:%M')} {slot.title} — tổng thời lượng (total) "
                    f"{format_duration(slot.total)} ==")
         if slot.over_limit:
             out.append(f"!! CẢNH BÁO: quá {c['limit_minutes']} phút (WARNING: slot runs over "
@@ -178,10 +189,12 @@ def render_html(**kw) -> str:
 
 def write_rundown(folder: Path, *, area_name: str, station: str, day: date, entries: list[RundownEntry],
                   expired: list[tuple[str, str]], missing: list[tuple[str, str, str]],
-                  withheld: list[WithheldLine] = (), anchor: str | None = None) -> None:
-    """rundown.txt and rundown.html in `folder`, each written atomically."""
+                  withheld: list[WithheldLine] = (), anchor: str | None = None,
+                  slot_names: dict[str, str] | None = None) -> None:
+    """rundown.txt and rundown.html in `folder`, each written atomically; slots are shown by
+    their display names (`slot_names`, Config.slot_names) where they have one."""
     kw = dict(area_name=area_name, station=station, day=day, entries=entries, expired=expired, missing=missing,
-              withheld=withheld, anchor=anchor)
+              withheld=withheld, anchor=anchor, slot_names=slot_names)
     folder = Path(folder)
     atomic_write_text(folder / "rundown.txt", render_text(**kw))
     atomic_write_text(folder / "rundown.html", render_html(**kw))
