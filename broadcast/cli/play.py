@@ -7,21 +7,20 @@ from pathlib import Path
 
 import click
 
-from broadcast.cli.root import PartialFailure, pass_workspace
+from broadcast.cli.root import PartialFailure, parse_day, pass_workspace
 from broadcast.cli.ui import error
 from broadcast.core.config import Workspace
+from broadcast.playout.clock import Clock
+from broadcast.playout.outputs import output_for_area
+from broadcast.playout.runs import play_slot
+from broadcast.playout.runs import play_now
+from broadcast.playout.devices import list_outputs
+from broadcast.playout.outputs import parse_output
+from broadcast.playout.service import SYSTEM_UNIT_DIR, install, unit_text
+from broadcast.playout.follow import follow as run_follow
 
 OUTPUT_HELP = ("Where to air: alsa[:DEVICE], pulse[:SINK], icecast://source:PASSWORD@HOST:PORT/MOUNT or "
                "file:PATH.wav (default: the area's `output` in broadcast.toml, else [playout] output).")
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _say(line: str) -> None:
@@ -77,23 +76,17 @@ def play(ws: Workspace, day: str | None, slot: str | None, areas: tuple[str, ...
     if install_service:
         return _install_service(ws, list(areas), output, yes, unit_dir)
     if follow:
-        from broadcast.playout.follow import follow as run_follow
-
         if day:
             raise click.UsageError("--follow airs today (and every day after); leave out --date")
         run_follow(ws, areas=list(areas) or None, output=output, realtime=realtime, say=_say)
         return
     if now_id:
-        return _now(ws, now_id, list(areas), _day(day), output, realtime)
-    return _slot(ws, _day(day), slot, list(areas), output, realtime, again)
+        return _now(ws, now_id, list(areas), parse_day(day), output, realtime)
+    return _slot(ws, parse_day(day), slot, list(areas), output, realtime, again)
 
 
 def _slot(ws: Workspace, day: date | None, slot: str, areas: list[str], output: str | None, realtime: bool,
           again: bool) -> None:
-    from broadcast.playout.clock import Clock
-    from broadcast.playout.outputs import output_for_area
-    from broadcast.playout.runs import play_slot
-
     if len(areas) != 1:
         if len(areas) == 0 and len(ws.config.areas) == 1:
             areas = list(ws.config.areas)
@@ -116,8 +109,6 @@ def _slot(ws: Workspace, day: date | None, slot: str, areas: list[str], output: 
 
 def _now(ws: Workspace, ann_id: str, areas: list[str], day: date | None, output: str | None,
          realtime: bool) -> None:
-    from broadcast.playout.runs import play_now
-
     results = play_now(ws, ann_id, areas=areas or None, day=day, output=output, realtime=realtime, say=_say)
     bad = [r for r in results if r.result != "aired"]
     for r in results:
@@ -127,8 +118,6 @@ def _now(ws: Workspace, ann_id: str, areas: list[str], day: date | None, output:
 
 
 def _list_outputs(ws: Workspace) -> None:
-    from broadcast.playout.devices import list_outputs
-
     rows = list_outputs(ws)
     for r in rows:
         click.echo(f"{'yes' if r.usable else 'no ':<4} {r.name}  ({r.where}): {r.note}")
@@ -137,9 +126,6 @@ def _list_outputs(ws: Workspace) -> None:
 
 
 def _install_service(ws: Workspace, areas: list[str], output: str | None, yes: bool, unit_dir: Path | None) -> None:
-    from broadcast.playout.outputs import parse_output
-    from broadcast.playout.service import SYSTEM_UNIT_DIR, install, unit_text
-
     args: list[str] = []
     for a in areas:
         args += ["--area", a]

@@ -11,6 +11,11 @@ import click
 from broadcast.cli.root import PartialFailure, pass_workspace
 from broadcast.cli.ui import error, show_path
 from broadcast.core.config import Workspace
+from broadcast.core import db
+from broadcast.core.fsutil import atomic_write_text
+from broadcast.playout.report import build_report, month_days, to_csv, to_html
+from broadcast.playout.runs import check_names
+from broadcast.playout import runsheet
 
 
 @click.group()
@@ -32,10 +37,6 @@ def aired(ws: Workspace, day: str | None, month: str | None, area: str | None, f
     """What went on air: every attempt (with the file's sha256), totals per announcement and per
     area (plays, minutes), missed slots (scheduled but not aired), and emergency response times
     (approval → first airing). Exit 1 if the as-run log was changed outside broadcast."""
-    from broadcast.core import db
-    from broadcast.core.fsutil import atomic_write_text
-    from broadcast.playout.report import build_report, month_days, to_csv, to_html
-    from broadcast.playout.runs import check_names
 
     if bool(day) == bool(month):
         raise click.UsageError("give --date YYYY-MM-DD or --month YYYY-MM")
@@ -50,8 +51,6 @@ def aired(ws: Workspace, day: str | None, month: str | None, area: str | None, f
         check_names(ws, area=area)
     conn = db.connect(ws.db_path)
     if fmt == "runsheet":
-        from broadcast.playout import runsheet
-
         if not (day and area):
             raise click.UsageError("--format runsheet needs --date and --area")
         text = runsheet.render(ws, conn, days[0], area)
