@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 # broadcast.cli imports this module while registering commands, after these names exist.
-from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.cli.root import PartialFailure, local_time, pass_workspace, report
 from broadcast.core.errors import BroadcastError
 from broadcast.translations.memory import FUZZY_THRESHOLD
 from broadcast.translations.models import FINAL, FORMATS, NEEDS_REVIEW, NEEDS_TRANSLATION
@@ -21,12 +21,13 @@ def register(cli: click.Group) -> None:
 
 def _announcements(ws, ids: tuple[str, ...]):
     """(announcements named by ID, number that could not be found or read)."""
-    from broadcast.translations.workflow import find_announcement
+    from broadcast.translations.workflow import Announcements
 
+    index = Announcements(ws)
     anns, failed = [], 0
     for ann_id in ids:
         try:
-            anns.append(find_announcement(ws, ann_id))
+            anns.append(index.find(ann_id))
         except BroadcastError as exc:
             report(exc)
             failed += 1
@@ -162,7 +163,7 @@ def status(ws, ids: tuple[str, ...]) -> None:
             if lang == "vi":
                 continue
             st = translation_state(ws, conn, ann, lang)
-            who = f" by {st.approval['by']} at {st.approval['at']}" if st.approval else ""
+            who = f" by {st.approval['by']} at {local_time(ws, st.approval['at'])}" if st.approval else ""
             rec = f", recording {st.recording.name}" if st.recording else ""
             console.print(f"{ann.id}  {lang}  {st.state}{who}{rec}" + (f"  — {st.reason}" if st.reason else ""))
     if failed:
