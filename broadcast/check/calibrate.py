@@ -19,7 +19,7 @@ from broadcast.transcription.transcribe import load_backend
 
 
 def calibrate(texts: dict[str, str], backend=None, rate: int = 44100) -> list[dict]:
-    """CER/WER/rate of the embedded Vietnamese voice on `texts` (name → text), mastered as a
+    """CER/WER/coverage/rate of the embedded Vietnamese voice on `texts` (name → text), mastered as a
     loudspeaker file would be and read back through the same path as `check`."""
     backend = backend or load_backend()
     rows = []
@@ -38,7 +38,7 @@ def calibrate(texts: dict[str, str], backend=None, rate: int = 44100) -> list[di
             fc = FileCheck(path=name, announcement=name, language="vi", area=None, slot=None, sha256="",
                            engine=speech.engine, voice=speech.voice)
             check_speech(fc, samples, r, list(prog.first_reading), text, "vi", "vi", backend, th)
-            rows.append({"name": name, "cer": fc.cer, "wer": fc.wer, "rate": fc.speech_rate,
+            rows.append({"name": name, "cer": fc.cer, "wer": fc.wer, "coverage": fc.coverage, "rate": fc.speech_rate,
                          "missing_numbers": fc.missing_numbers, "transcript": fc.transcript})
     return rows
 
@@ -52,6 +52,8 @@ CALIBRATION_TEXTS = {
                  "đường ống. Bà con chủ động trữ nước. Mọi thông tin liên hệ số 0987 654 321.",
     "thue-dat": "Hạn cuối nộp thuế sử dụng đất phi nông nghiệp là ngày 31/10. Mức thu năm nay tăng 5%, "
                 "mỗi hộ nộp khoảng 120.000 đồng.",
+    "nghi-dinh": "Căn cứ Luật số 48/2010/QH12 ngày 17/6/2010 của Quốc hội và Nghị định số 15/2020/NĐ-CP "
+                 "của Chính phủ, xã thông báo lịch thu thuế năm 2027.",
 }
 
 
@@ -63,7 +65,7 @@ def main() -> None:  # pragma: no cover - a measuring tool, run by hand
     texts.update(CALIBRATION_TEXTS)
     rows = calibrate(texts)
     for r in rows:
-        print(f"{r['name']:<22} CER {r['cer']:.3f}  WER {r['wer']:.3f}  {r['rate']:.2f} syl/s  "
+        print(f"{r['name']:<22} CER {r['cer']:.3f}  WER {r['wer']:.3f}  covered {r['coverage']:.0%}  {r['rate']:.2f} syl/s  "
               f"missing numbers: {', '.join(r['missing_numbers']) or '-'}")
         print(f"    {r['transcript']}")
 
