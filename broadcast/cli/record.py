@@ -6,10 +6,15 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
+from rich.table import Table
 
 from broadcast.cli.root import PartialFailure, local_time, pass_workspace
 from broadcast.cli.ui import console, error, show_path
+from broadcast.core import db
 from broadcast.core.config import Workspace
+from broadcast.recording.studio import overview
+from broadcast.recording.takes import announcement_target, approve_take, phrase_target, record_take
+from broadcast.translations.readings import commands
 
 STATE_STYLE = {"verified": "green", "to verify": "yellow", "stale": "red", "none": "dim"}
 
@@ -64,8 +69,6 @@ def record() -> None:
 def take(ws: Workspace, announcement_id: str, file: Path, lang: str, by: str, reader: str | None,
          accept: bool, reason: str) -> None:
     """Record a take of announcement ID in language L from FILE."""
-    from broadcast.core import db
-    from broadcast.recording.takes import announcement_target, record_take
 
     conn = db.connect(ws.db_path)
     target = announcement_target(ws, conn, announcement_id, lang)
@@ -80,8 +83,6 @@ def take(ws: Workspace, announcement_id: str, file: Path, lang: str, by: str, re
 def phrase(ws: Workspace, name: str, file: Path, by: str, reader: str | None, accept: bool, reason: str) -> None:
     """Record a fixed phrase (station ident, opening, closing) from FILE, verified against its text
     (`[record.phrases]` in broadcast.toml, or the default)."""
-    from broadcast.core import db
-    from broadcast.recording.takes import phrase_target, record_take
 
     conn = db.connect(ws.db_path)
     target = phrase_target(ws, name)
@@ -102,8 +103,6 @@ def approve(ws: Workspace, announcement_id: str | None, lang: str | None, phrase
             take_sha: str | None) -> None:
     """A second person listened to the newest take of ID in L and approves it for air (languages
     Whisper cannot hear: hmn, blt, …)."""
-    from broadcast.core import db
-    from broadcast.recording.takes import announcement_target, approve_take, phrase_target
 
     if phrase_name is None and (not announcement_id or not lang):
         raise click.UsageError("give ID and --lang L, or --phrase NAME")
@@ -120,10 +119,6 @@ def approve(ws: Workspace, announcement_id: str | None, lang: str | None, phrase
 def list_readings(ws: Workspace, ids: tuple[str, ...]) -> None:
     """Every approved announcement × language, and the fixed phrases, with the state of its
     reading: none / to verify / verified / stale, and what to do."""
-    from rich.table import Table
-
-    from broadcast.core import db
-    from broadcast.recording.studio import overview
 
     conn = db.connect(ws.db_path)
     table = Table(show_edge=False, pad_edge=False)
@@ -160,8 +155,6 @@ def _show(ws: Workspace, result) -> None:
             _say(f"  overridden: {problem}")
         return
     if rec["verdict"] == "listen":
-        from broadcast.translations.readings import commands
-
         _say(f"{target.label}: sound checked — {heard}; waits for a second person to listen "
                       f"(take {rec['sha256'][:12]}): {commands(target.subject, target.language)[1]}")
         return

@@ -25,10 +25,12 @@ import numpy as np
 
 from broadcast.core.config import RecordLimits
 from broadcast.media.decode import decode_bytes
+from broadcast.recording.align import NUMBER_WORDS, canonical
 from broadcast.recording.cleanup import CleanTake, clean
 from broadcast.recording.hearing import hear
 from broadcast.recording.verify import judge_reading, sentences_of
 from broadcast.speech.synth import spoken_paragraphs
+from broadcast.transcription.transcribe import load_backend
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "announcements"
 RATE = 22050
@@ -52,8 +54,6 @@ def read_aloud(sentences: list[str], speed: int = 140, pauses: list[float] | Non
 def hesitant(sentences: list[str]) -> tuple[list[str], list[float]]:
     """ "ờ" in the middle of even sentences, a word said twice in odd ones (a word, not a digit:
     a digit said twice is another number), 1.5 s of silence after the first."""
-    from broadcast.recording.align import NUMBER_WORDS, canonical
-
     out = []
     for k, s in enumerate(sentences):
         w = s.split()
@@ -144,8 +144,6 @@ def rejudge(figures: Path, limits: RecordLimits) -> None:
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measuring tool, run by hand
     import json
-
-    from broadcast.transcription.transcribe import load_backend
 
     args = argv if argv is not None else sys.argv[1:]
     if args[:1] == ["--from"]:

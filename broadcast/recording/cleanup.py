@@ -23,6 +23,7 @@ from broadcast.media.errors import AudioError
 from broadcast.media.filters import apply_filters, resample
 from broadcast.media.levels import CLIP_LEVEL, SILENCE_DBFS
 from broadcast.media.loudness import integrated_loudness
+from broadcast.transcription.transcribe import speech_regions
 
 CLEAN_RATE = 48000            # what the studio records (Opus) and what mastering starts from
 DENOISE_CHAIN = "highpass=f=80:poles=2,afftdn=nr=10:nf=-50:tn=1"
@@ -102,8 +103,6 @@ def trim_threshold(samples: np.ndarray, rate: int) -> float:
 
 def speech_seconds(samples: np.ndarray, rate: int) -> float:
     """Seconds of speech by silero VAD (shipped with faster-whisper), any language."""
-    from broadcast.transcription.transcribe import speech_regions
-
     audio = resample(samples, rate, RECOGNITION_RATE)
     return sum(r["end"] - r["start"] for r in speech_regions(audio)) / RECOGNITION_RATE
 

@@ -19,13 +19,14 @@ from pathlib import Path
 
 from broadcast.check.hearing import whisper_language
 from broadcast.core import audit
-from broadcast.core.config import RecordLimits, Workspace, record_limits, CONFIG_NAME
+from broadcast.core.config import CONFIG_NAME, RecordLimits, Workspace, record_limits
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes, atomic_write_text
 from broadcast.core.languages import LANGUAGES, language_name
 from broadcast.intake.announcements import load_announcements, sha256_text
 from broadcast.intake.approval import require_approved
 from broadcast.recording.cleanup import CleanTake, clean
+from broadcast.recording.hearing import hear
 from broadcast.recording.verify import ReadingVerdict, judge_reading
 from broadcast.speech.normalize import normalize
 from broadcast.speech.synth import count_words
@@ -48,6 +49,7 @@ from broadcast.translations.readings import (
     takes_dir,
 )
 from broadcast.translations.state import relative, translation_state
+from broadcast.transcription.transcribe import load_backend
 
 TAKE_FORMAT = 1
 
@@ -104,7 +106,7 @@ def find_announcement(ws: Workspace, announcement_id: str):
 def announcement_target(ws: Workspace, conn: sqlite3.Connection, announcement_id: str, lang: str) -> Target:
     """The approved text of `announcement_id` in `lang` (RecordError when there is none to read)."""
     ann = find_announcement(ws, announcement_id)
-    require_approved(conn, ann)
+    require_approved(conn, ann, ws.config.tz)
     if lang not in LANGUAGES:
         raise RecordError(f"unknown language {lang!r}", hint=f"known: {', '.join(LANGUAGES)}")
     if lang not in ann.languages:
@@ -194,8 +196,6 @@ def record_take(ws: Workspace, conn: sqlite3.Connection, target: Target, source:
     verdict: ReadingVerdict | None = None
     whisper = whisper_language(target.language) is not None
     if whisper and not any("no speech" in p for p in problems):
-        from broadcast.recording.hearing import hear
-
         backend = backend or _backend()
         transcript, _segments = hear(take.samples, take.rate, target.language, backend)
         verdict = judge_reading(target.text, target.language, transcript, limits)
@@ -230,8 +230,6 @@ def record_take(ws: Workspace, conn: sqlite3.Connection, target: Target, source:
 
 
 def _backend():
-    from broadcast.transcription.transcribe import load_backend
-
     return load_backend()
 
 

@@ -34,6 +34,7 @@ from broadcast.recording.takes import (
 )
 from broadcast.recording.verify import sentences_of
 from broadcast.translations.readings import LISTEN, take_records, takes_dir
+from broadcast.web import security
 from broadcast.web.auth import csrf_ok
 from broadcast.web.site import login_redirect, not_found, refused, render, session_of, site_of
 
@@ -138,11 +139,8 @@ def read_page(request: Request, *, error: str | None = None, status_code: int = 
 
 def _body_cap() -> int:
     """The web app's request size limit, where it has one (minus room for the form's other fields)."""
-    try:
-        from broadcast.web.security import MAX_BODY_BYTES
-    except ImportError:
-        return 1 << 30
-    return MAX_BODY_BYTES - 16 * 1024
+    cap = getattr(security, "MAX_BODY_BYTES", None)
+    return (1 << 30) if cap is None else cap - 16 * 1024
 
 
 def _target(request: Request, row: StudioRow):
