@@ -2,10 +2,7 @@
 language's first speech route, masters it like synthetic speech and names its reader and
 acceptance in the manifest; `check` compares the recorded file like any other; a reading made
 stale by a text change never reaches output/ and the run sheet lists the rendition as missing
-with the fix.
-
-Runs once produce is wired to broadcast.translations.readings (Rendition.reading); until then it
-is skipped, saying so."""
+with the fix."""
 
 from __future__ import annotations
 
@@ -13,13 +10,10 @@ import json
 
 import pytest
 
-from broadcast.produce.models import Rendition
 from broadcast.recording.calibrate import RATE, read_aloud, spoken
 from broadcast.recording.cleanup import CleanTake
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    "reading" not in Rendition.__dataclass_fields__,
-    reason="produce does not read broadcast.translations.readings yet (Rendition.reading)")]
+pytestmark = pytest.mark.slow
 
 DAY = "2099-12-14"
 BODY = ("Ủy ban nhân dân xã thông báo lịch tiêm chủng cho trẻ em dưới 5 tuổi.\n\n"
