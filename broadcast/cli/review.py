@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from broadcast.cli.root import PartialFailure, pass_workspace, report
+from broadcast.cli.root import PartialFailure, local_time, pass_workspace, report
 from broadcast.core.config import ID_RE, Workspace
 from broadcast.cli.root import device_option, executor_options
 from broadcast.cli.ui import console, progress, show_path, warn
@@ -232,7 +232,7 @@ def show(ws: Workspace, item_id: int) -> None:
         f"#{it.id}  {it.status}  (version {it.version})",
         f"file:         {it.source_name}  ({_fmt_duration(it.duration)}, sha256 {it.sha256[:12]})",
         f"stored:       {show_path(ws.feedback_dir / it.stored_path)}",
-        f"received:     {it.received_at}",
+        f"received:     {local_time(ws, it.received_at)}",
         f"due:          {it.due_date or '-'}{overdue}",
         f"unit:         {it.unit or '-'}  {cases.unit_name(it.unit)}",
         f"category:     {it.category or '-'}  {cases.category_name(it.category)}",
@@ -240,21 +240,21 @@ def show(ws: Workspace, item_id: int) -> None:
         f"language:     {it.language or '?'}    model: {it.backend} {it.model}",
         f"area:         {it.area or '-'}    announcement: {it.announcement_id or '-'}{suggested}",
         f"tags:         {', '.join(it.tags) or '-'}    duplicates: {group}",
-        f"reviewer:     {it.reviewer or '-'}    updated: {it.updated_at}",
+        f"reviewer:     {it.reviewer or '-'}    updated: {local_time(ws, it.updated_at)}",
         f"note:         {it.note or '-'}",
     ]
     if it.reply_text is not None:
         approval = reply_approval(conn, it)
-        approved = f"approved by {approval['by']} at {approval['at']}" if approval else "not approved"
-        lines += [f"reply:        by {it.reply_by} at {it.reply_at}  ({approved})", f"  {it.reply_text}"]
+        approved = f"approved by {approval['by']} at {local_time(ws, approval['at'])}" if approval else "not approved"
+        lines += [f"reply:        by {it.reply_by} at {local_time(ws, it.reply_at)}  ({approved})", f"  {it.reply_text}"]
         if it.reply_audio:
             lines.append(f"voice reply:  {show_path(ws.feedback_dir / it.reply_audio)}")
     if it.closed_at:
-        lines.append(f"closed:       {it.closed_at}")
+        lines.append(f"closed:       {local_time(ws, it.closed_at)}")
     if it.assignments:
         lines.append("assignments:")
         for a in it.assignments:
-            lines.append(f"  {a['at']}  {a['actor']}: {a['unit'] or '-'} / {a['category'] or '-'}, "
+            lines.append(f"  {local_time(ws, a['at'])}  {a['actor']}: {a['unit'] or '-'} / {a['category'] or '-'}, "
                          f"due {a['due_date'] or '-'}" + (f"  ({a['note']})" if a["note"] else ""))
     lines += ["transcript:", f"  {it.transcript or '(no speech)'}"]
     if it.corrected_transcript is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from broadcast.cli.review import _conn, _default_reviewer, _one_line, review
-from broadcast.cli.root import pass_workspace
+from broadcast.cli.root import local_time, pass_workspace
 from broadcast.cli.ui import show_path
 from broadcast.core.config import Workspace
 from broadcast.feedback import cases
@@ -155,7 +155,7 @@ def approve_reply(ws: Workspace, item_id: int, by: str) -> None:
 
     approval, new = cases.approve_reply(_conn(ws), item_id, by=by)
     verb = "approved" if new else "already approved"
-    click.echo(f"{verb}  reply of #{item_id}  by {approval['by']} at {approval['at']}  "
+    click.echo(f"{verb}  reply of #{item_id}  by {approval['by']} at {local_time(ws, approval['at'])}  "
                f"sha256 {approval['sha256'][:12]}")
 
 

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import traceback
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -21,6 +21,7 @@ import click
 from broadcast import __version__
 from broadcast.cli.ui import error, show_path
 from broadcast.core.config import Workspace, load_workspace
+from broadcast.core.display import local_time as show_local_time
 from broadcast.core.errors import OS_ERROR_HINTS, BroadcastError, WorkspaceError, os_error_hint
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -41,10 +42,7 @@ def report(exc: BroadcastError) -> None:
 
 def local_time(ws: Workspace, iso: str) -> str:
     """An audit-log time (UTC) as the commune reads it: local date and time with its offset."""
-    try:
-        return datetime.fromisoformat(iso).astimezone(ws.config.tz).strftime("%Y-%m-%d %H:%M %z")
-    except ValueError:
-        return iso
+    return show_local_time(iso, ws.config.tz)
 
 
 def pass_workspace(fn):

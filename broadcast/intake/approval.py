@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from broadcast.core import audit
@@ -16,6 +16,7 @@ from broadcast.intake.announcements import (
     parse_announcement,
 )
 from broadcast.core.config import Workspace
+from broadcast.core.display import local_time
 from broadcast.core.errors import InvalidAnnouncement, NotApproved
 from broadcast.core.models import Announcement, Approval
 
@@ -69,8 +70,9 @@ def states(ws: Workspace, conn: sqlite3.Connection, *, now: datetime | None = No
     return sorted(out, key=lambda s: (s.announcement.id if s.announcement else "~", str(s.path)))
 
 
-def require_approved(conn: sqlite3.Connection, ann: Announcement) -> Approval:
-    """The approval of this exact content, or NotApproved naming the file and the fix."""
+def require_approved(conn: sqlite3.Connection, ann: Announcement, tz: tzinfo | None = None) -> Approval:
+    """The approval of this exact content, or NotApproved naming the file and the fix (times
+    in `tz`, the commune's time zone, when given)."""
     approval = audit.approval_for(conn, ann.id, ann.sha256)
     if approval is not None:
         return approval
@@ -79,7 +81,7 @@ def require_approved(conn: sqlite3.Connection, ann: Announcement) -> Approval:
         raise NotApproved("not approved", ann.path,
                           hint=f"have it approved: broadcast approve {ann.path} --by NAME")
     raise NotApproved(
-        f"changed since it was approved by {previous.by} at {previous.at}; it needs approval again",
+        f"changed since it was approved by {previous.by} at {local_time(previous.at, tz)}; it needs approval again",
         ann.path, hint=f"review the change, then: broadcast approve {ann.path} --by NAME",
     )
 
@@ -93,7 +95,7 @@ def approved_announcements(ws: Workspace, conn: sqlite3.Connection, *, now: date
     failures: list = list(bad)
     for ann in good:
         try:
-            ok.append((ann, require_approved(conn, ann)))
+            ok.append((ann, require_approved(conn, ann, ws.config.tz)))
         except NotApproved as exc:
             failures.append(exc)
     return ok, failures

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from broadcast.core.config import Workspace
+from broadcast.core.display import local_time
 from broadcast.core.errors import InvalidAnnouncement, NotApproved
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
@@ -67,12 +68,12 @@ def refusal(ws: Workspace, conn: sqlite3.Connection, plan: DayPlan, item: Item, 
             return f"the announcement file is invalid now ({broken.reason}): fix it and have it approved again"
         return f"withdrawn: no announcement {item.announcement!r} in {ws.announcements_dir.name}/ any more"
     try:
-        approval = require_approved(conn, ann)
+        approval = require_approved(conn, ann, ws.config.tz)
     except NotApproved as exc:
         return f"announcement {exc.reason}"
     if approval.sha256 != item.approval.get("sha256"):
         return (f"made from an earlier approved version (approved by {item.approval.get('by')}); "
-                f"the current one was approved by {approval.by} at {approval.at}: run `broadcast produce` again")
+                f"the current one was approved by {approval.by} at {local_time(approval.at, ws.config.tz)}: run `broadcast produce` again")
     if ann.expired_at(now):
         return f"expired at {ann.expires.isoformat()}"
     if item.language == SOURCE_LANGUAGE:

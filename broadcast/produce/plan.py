@@ -53,7 +53,7 @@ def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
         if wanted and ann.id not in wanted:
             continue
         try:
-            out.append((ann, require_approved(conn, ann)))
+            out.append((ann, require_approved(conn, ann, ws.config.tz)))
         except NotApproved as exc:
             now = datetime.now(ws.config.tz)
             if day is not None and day in ann.dates and not ann.expired_at(now):

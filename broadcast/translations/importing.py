@@ -138,7 +138,7 @@ def _check(ws: Workspace, conn, path: Path, announcements: Announcements,
     exchange = read_exchange(path)
     ann_id, lang = _identify(exchange)
     ann = announcements.find(ann_id)
-    require_approved(conn, ann)
+    require_approved(conn, ann, ws.config.tz)
     result = ImportResult(ann_id, lang, path, total=len(exchange.units))
 
     segments = {s.unit_id: s for s in segment(ann.body)}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from broadcast.core import audit
 from broadcast.core.config import Workspace
+from broadcast.core.display import local_time
 from broadcast.core.fsutil import sha256_file
 from broadcast.core.models import Announcement
 from broadcast.intake.announcements import sha256_text
@@ -164,7 +165,7 @@ def reading_state(ws: Workspace, conn: sqlite3.Connection, subject_: str, langua
             return state(NONE, no_text)
         return state(STALE, f"the reading is of a text that is no longer approved: {no_text}")
     if accepted is not None:
-        by = f"accepted by {accepted['accepted_by']} at {accepted['at']}"
+        by = f"accepted by {accepted['accepted_by']} at {local_time(accepted['at'], ws.config.tz)}"
         if accepted.get("text_sha256") != text_sha256:
             return state(TO_VERIFY, waiting) if waiting else state(
                 STALE, f"the reading was {by} for an older text; the approved text changed since: "

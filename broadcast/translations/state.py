@@ -14,6 +14,7 @@ from pathlib import Path
 from broadcast.intake.announcements import normalise_body, sha256_text
 from broadcast.intake.links import outside_link
 from broadcast.core.config import Workspace
+from broadcast.core.display import local_time
 from broadcast.core.errors import BroadcastError
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
@@ -132,7 +133,7 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
     if approval is not None:
         if approval["source_sha256"] != ann.text_sha256:
             return not_approved(STALE, (
-                f"approved by {approval['by']} at {approval['at']} for an older Vietnamese text; "
+                f"approved by {approval['by']} at {local_time(approval['at'], ws.config.tz)} for an older Vietnamese text; "
                 f"run `{translate_cmd}` (unchanged sentences are carried over), have the rest "
                 f"translated, then `broadcast translations import FILE --by NAME`"))
         try:
@@ -141,12 +142,12 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
             return not_approved(DRAFT, f"{exc}")
         if current is None:
             return not_approved(DRAFT, (
-                f"{md.name} was approved by {approval['by']} at {approval['at']} but is missing; "
+                f"{md.name} was approved by {approval['by']} at {local_time(approval['at'], ws.config.tz)} but is missing; "
                 f"import the translator's file again: broadcast translations import FILE --by NAME"))
         text, sha = current
         if sha != approval["sha256"]:
             return not_approved(DRAFT, (
-                f"{md.name} was edited after {approval['by']} approved it at {approval['at']}; "
+                f"{md.name} was edited after {approval['by']} approved it at {local_time(approval['at'], ws.config.tz)}; "
                 f"put the change through the translator's file and import it: "
                 f"broadcast translations import FILE --by NAME"))
         return TranslationState(lang, APPROVED, text, sha, recording,

@@ -150,7 +150,7 @@ def translate_announcement(ws: Workspace, conn: sqlite3.Connection, ann: Announc
                            machine=None) -> TranslateResult:
     """Write `translations/<id>/<lang>.xlf` (or .po) for the translator."""
     check_language(lang)
-    require_approved(conn, ann)
+    require_approved(conn, ann, ws.config.tz)
     if fmt not in FORMAT_SUFFIX:
         raise TranslationError(f"unknown format {fmt!r}", hint="use xliff or po")
     memory = TranslationMemory(checked(ws, ws.translations_dir / "memory" / f"{lang}.tmx"), lang)
