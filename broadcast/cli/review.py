@@ -18,6 +18,11 @@ from broadcast.feedback.cases import Cases, admit, reply_approval
 from broadcast.feedback.export import csv_text
 from broadcast.feedback.models import STATUSES
 from broadcast.feedback.queue import get_item, iter_all, list_items, parse_date, tag_item
+from broadcast.executors import executor_spec
+from broadcast.feedback.audio import collect_files
+from broadcast.feedback.ingest import Events, IngestSettings, ingest
+from broadcast.transcription.pool import EngineSpec, available_cores
+from broadcast.transcription.transcribe import TranscribeOptions, check_language, resolve_device
 
 # Long recordings print where they are at most this often (seconds of wall time).
 PROGRESS_EVERY = 15.0
@@ -71,11 +76,6 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     identified by its sha256: one already queued is skipped. The original is copied into
     feedback/store/. A file that cannot be read (or that crashes its worker) is reported and
     the rest go on (exit 1)."""
-    from broadcast.executors import executor_spec
-    from broadcast.feedback.audio import collect_files
-    from broadcast.feedback.ingest import Events, IngestSettings, ingest
-    from broadcast.transcription.pool import EngineSpec, available_cores
-    from broadcast.transcription.transcribe import TranscribeOptions, check_language, resolve_device
 
     if area is not None and area not in ws.config.areas:
         raise click.BadParameter(f"unknown area {area!r}; known: {', '.join(ws.config.areas)}", param_hint="--area")

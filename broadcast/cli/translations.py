@@ -12,6 +12,17 @@ from broadcast.cli.root import PartialFailure, local_time, pass_workspace, repor
 from broadcast.core.errors import BroadcastError
 from broadcast.translations.memory import FUZZY_THRESHOLD
 from broadcast.translations.models import FINAL, FORMATS, NEEDS_REVIEW, NEEDS_TRANSLATION
+from broadcast.translations.workflow import Announcements
+from broadcast.core import db
+from broadcast.intake.approval import approved_announcements
+from broadcast.cli.ui import console, show_path
+from broadcast.translations.engine import load_engine
+from broadcast.translations.workflow import translate_announcement
+from broadcast.cli.ui import console, error, show_path, warn
+from broadcast.translations.importing import import_exchanges
+from broadcast.intake.announcements import load_announcements
+from broadcast.cli.ui import console
+from broadcast.translations.state import translation_state
 
 
 def register(cli: click.Group) -> None:
@@ -21,7 +32,6 @@ def register(cli: click.Group) -> None:
 
 def _announcements(ws, ids: tuple[str, ...]):
     """(announcements named by ID, number that could not be found or read)."""
-    from broadcast.translations.workflow import Announcements
 
     index = Announcements(ws)
     anns, failed = [], 0
@@ -54,11 +64,6 @@ def translate(ws, ids: tuple[str, ...], languages: tuple[str, ...], fmt: str, en
 
     Sentences found exactly in the translation memory are filled in as final; near matches
     are only suggestions; unchanged sentences of an earlier translation are carried over."""
-    from broadcast.core import db
-    from broadcast.intake.approval import approved_announcements
-    from broadcast.cli.ui import console, show_path
-    from broadcast.translations.engine import load_engine
-    from broadcast.translations.workflow import translate_announcement
 
     conn = db.connect(ws.db_path)
     machine = load_engine(engine or "ct2", model_dir) if (engine or model_dir) else None
@@ -109,9 +114,6 @@ def import_(ws, files: tuple[Path, ...], by: str) -> None:
     approval recorded in the audit log, tied to the approved Vietnamese text. Each language's
     memory is written once per run, under a lock: an import started meanwhile into the same
     language waits for this one (and says so), then adds its own units."""
-    from broadcast.core import db
-    from broadcast.cli.ui import console, error, show_path, warn
-    from broadcast.translations.importing import import_exchanges
 
     conn = db.connect(ws.db_path)
     failed = 0
@@ -147,10 +149,6 @@ def import_(ws, files: tuple[Path, ...], by: str) -> None:
 def status(ws, ids: tuple[str, ...]) -> None:
     """Per announcement and language: untranslated / draft / approved / stale, with the reason
     and the command that moves it on."""
-    from broadcast.core import db
-    from broadcast.intake.announcements import load_announcements
-    from broadcast.cli.ui import console
-    from broadcast.translations.state import translation_state
 
     conn = db.connect(ws.db_path)
     if ids:

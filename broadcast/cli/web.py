@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 import threading
+import webbrowser
 
 import click
 
 from broadcast.cli.review import _default_reviewer
-from broadcast.core.config import load_workspace
+from broadcast.core.config import load_workspace, review_settings
 from broadcast.web.auth import Auth, hash_password, is_loopback, password_setting
+from broadcast.web.app import create_app
+from broadcast.web.security import allowed_hosts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# Connections served at once (each request body is at most 1 MiB: web.security.MAX_BODY_BYTES).
+MAX_CONNECTIONS = 100
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -38,6 +44,17 @@ def _url_host(host: str) -> str:
     if host in ("0.0.0.0", "::", ""):
         return DEFAULT_HOST  # the link printed here is for this PC; others use its LAN address
     return f"[{host}]" if ":" in host else host
+
+
+def _log_to_stderr() -> None:
+    """The web app's warnings (a recording ffmpeg cannot convert, with its path) on stderr,
+    beside uvicorn's own."""
+    logger = logging.getLogger("broadcast.web")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("review page: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _say(text: str) -> None:
@@ -80,7 +97,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
       reviewer signs in with the password, no link is printed. Needed for --host other
       than a loopback address.
 
-    Other [review] settings: port = 8765, language = "vi" | "en" (labels; ?lang=en switches too)."""
+    Other [review] settings: port = 8765, language = "vi" | "en" (labels; ?lang=en switches too),
+    allowed_hosts = ["192.168.1.10", "may-xa.local"] (the names browsers may use for the page;
+    default: the loopback names on 127.0.0.1, else the address listened on and this PC's name),
+    trusted_proxies = ["127.0.0.1"] (a reverse proxy whose X-Forwarded-For is believed; by
+    default the header is ignored)."""
     if make_hash:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < 8:
@@ -93,6 +114,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
     if ws is None:
         ws = load_workspace(ctx.obj.get("workspace_arg") if ctx.obj else None)
     settings = ws.config.section("review")
+    reach = review_settings(ws.config, ws.root / "broadcast.toml")
     password = password_setting(settings)
     bind_host = host if host is not None else DEFAULT_HOST
     loopback = is_loopback(bind_host)
@@ -109,10 +131,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
     # Starlette, Jinja2 and uvicorn load only for `serve`, not for every other command (~0.3 s).
     import uvicorn
 
-    from broadcast.web.app import create_app
 
+    hosts = allowed_hosts(bind_host, list(reach.allowed_hosts or []), _url_host(bind_host))
     auth = Auth(password_hash=password, default_reviewer=_default_reviewer())
-    app = create_app(ws, auth, loopback=loopback, language=settings.get("language"))
+    app = create_app(ws, auth, allowed_hosts=hosts, language=settings.get("language"))
     sock = _bind(bind_host, port)
     base = f"http://{_url_host(bind_host)}:{sock.getsockname()[1]}"
     if password is None:
@@ -126,12 +148,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
         if not loopback:
             _say(f"Listening on {bind_host}: other PCs use this PC's network address and port "
                  f"{sock.getsockname()[1]}. Ctrl+C stops the server.")
+            _say(f"Browsers may reach it as: {', '.join(hosts)} (others: [review] allowed_hosts).")
     if not no_open:
-        import webbrowser
-
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    server.run(sockets=[sock])
+    _log_to_stderr()
+    # X-Forwarded-For is believed only from the configured proxies: uvicorn's default trusts
+    # it from 127.0.0.1, where any local program — or a client through a port forward — could
+    # name a new address for each password guess.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=bool(reach.trusted_proxies),
+                            forwarded_allow_ips=list(reach.trusted_proxies) or None,
+                            limit_concurrency=MAX_CONNECTIONS)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def register(cli: click.Group) -> None:

@@ -25,7 +25,7 @@ RENDER_VERSION = "2"   # 2: conditioning, AAC encode and verification in process
 
 def render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: list[str]) -> str:
     if r.recording:
-        speech_fp = "recorded:" + sha256_file(r.recording)
+        speech_fp = f"recorded:{sha256_file(r.recording)}:{(r.reading or {}).get('audit_seq')}"
     else:
         speech_fp = speech_fingerprint(ws, r.language, r.text)
     ann = r.announcement

@@ -40,6 +40,7 @@ from broadcast.produce.plan import gate, plan_renditions, profiles_for, schedule
 from broadcast.produce.workers import render_all
 from broadcast.produce.zalo import package_zalo
 from broadcast.speech import station_ident
+from broadcast.translations.readings import phrase_reading, phrase_text
 
 
 def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = None,
@@ -65,7 +66,10 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
         ident_fp = "none"
         if renditions:
             try:
-                speech = station_ident(ws)
+                ident_reading = phrase_reading(ws, conn, "ident")   # only an accepted, current one
+                accepted = ident_reading.reading
+                speech = station_ident(ws, accepted.path if accepted else None, text=phrase_text(ws, "ident"),
+                                       details=accepted.manifest() if accepted else None)
                 ident = (speech.samples, speech.sample_rate)
                 ident_fp = hashlib.sha256(speech.samples.tobytes()).hexdigest() + str(speech.sample_rate)
             except BroadcastError as exc:

@@ -26,7 +26,7 @@ def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident:
         return hit
     ann = r.announcement
     if r.recording:
-        speech = load_recording(Path(r.recording), r.text, r.language)
+        speech = load_recording(Path(r.recording), r.text, r.language, details=r.reading)
     else:
         speech = synthesize(ws, r.language, r.text)
     tags = {"title": ann.title, "language": r.language, "announcement_id": ann.id,
