@@ -7,22 +7,18 @@ from pathlib import Path
 
 import click
 
-# broadcast.cli imports this module while registering commands, after these names exist.
 from broadcast.cli.root import PartialFailure, local_time, pass_workspace, report
+from broadcast.cli.ui import console, error, show_path, warn
+from broadcast.core import db
 from broadcast.core.errors import BroadcastError
+from broadcast.intake.announcements import load_announcements
+from broadcast.intake.approval import approved_announcements
+from broadcast.translations.engine import load_engine
+from broadcast.translations.importing import import_exchanges
 from broadcast.translations.memory import FUZZY_THRESHOLD
 from broadcast.translations.models import FINAL, FORMATS, NEEDS_REVIEW, NEEDS_TRANSLATION
-from broadcast.translations.workflow import Announcements
-from broadcast.core import db
-from broadcast.intake.approval import approved_announcements
-from broadcast.cli.ui import console, show_path
-from broadcast.translations.engine import load_engine
-from broadcast.translations.workflow import translate_announcement
-from broadcast.cli.ui import console, error, show_path, warn
-from broadcast.translations.importing import import_exchanges
-from broadcast.intake.announcements import load_announcements
-from broadcast.cli.ui import console
 from broadcast.translations.state import translation_state
+from broadcast.translations.workflow import Announcements, translate_announcement
 
 
 def register(cli: click.Group) -> None:
@@ -32,7 +28,6 @@ def register(cli: click.Group) -> None:
 
 def _announcements(ws, ids: tuple[str, ...]):
     """(announcements named by ID, number that could not be found or read)."""
-
     index = Announcements(ws)
     anns, failed = [], 0
     for ann_id in ids:

@@ -18,6 +18,7 @@ from broadcast.core.display import local_time
 from broadcast.core.errors import BroadcastError
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
+from broadcast.translations.exchange import read_exchange
 from broadcast.translations.models import (
     APPROVED,
     DRAFT,
@@ -157,8 +158,6 @@ def translation_state(ws: Workspace, conn: sqlite3.Connection, ann: Announcement
 
     files = exchange_files(ws, ann.id, lang)
     if files:
-        from broadcast.translations.exchange import read_exchange
-
         link = outside_link(files[0], ws.config)
         try:
             if link is not None:
