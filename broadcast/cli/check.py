@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.table import Table
 
 from broadcast.check import run_check
 from broadcast.cli.root import PartialFailure, device_option, executor_options, parse_day, pass_workspace, report
@@ -20,8 +21,6 @@ def _fmt(value, spec: str) -> str:
 
 def show_report(result) -> None:
     """The per-file table, then every issue of the files that did not pass."""
-    from rich.table import Table
-
     table = Table(show_edge=False, pad_edge=False)
     for col in ("file", "lang", "flag", "CER", "WER", "covered", "numbers missing", "syl/s", "silence s",
                 "clip", "length s (expected)"):
