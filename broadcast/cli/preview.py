@@ -107,7 +107,7 @@ def _reading_note(ws: Workspace, conn, ann: Announcement, lang: str):
 
 
 @click.command("preview")
-@click.argument("target", metavar="ID", required=False)
+@click.argument("target", metavar="[ID]", required=False)
 @click.option("--text", "text", metavar="TEXT", default=None,
               help="Print only the spoken form of TEXT, one sentence per line and nothing else (for scripts); "
               "no workspace needed.")
