@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from broadcast.core.processes import die_with_parent
 from broadcast.core.errors import BroadcastError
 from broadcast.media.errors import AudioError
 from broadcast.transcription.models import ModelError, Transcript
@@ -35,7 +34,6 @@ from broadcast.transcription.transcribe import (
 
 # Seconds between looks at the workers' progress messages while waiting for a result.
 POLL_SECONDS = 0.2
-PR_SET_PDEATHSIG = 1
 # A recording caught in this many worker crashes (without being seen to start) is given up on.
 MAX_BREAKS = 3
 
@@ -95,16 +93,6 @@ def _here(paths: list[Path], engine: EngineSpec, options: TranscribeOptions,
 # ---------------------------------------------------------------------------- in the worker
 
 _worker: dict = {}
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent_pid:      # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _init(parent_pid: int, engine: EngineSpec, threads: int, messages) -> None:
