@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import re
 import tomllib
@@ -302,6 +303,62 @@ def load_config(path: Path) -> Config:
         sender=sender, paths=paths, raw=raw,
         follow_symlinks=follow_symlinks, root=path.parent.resolve(), slot_names=slot_names,
     )
+
+
+# ---------------------------------------------------------------- [review]: the review web page
+
+HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """Who may reach `broadcast review serve` (the password, port and language of `[review]` are
+    read where they are used)."""
+
+    allowed_hosts: tuple[str, ...] | None = None
+    """Host names and addresses browsers may use for the page ("*.x" for any name under x);
+    None: derived from the address listened on."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose X-Forwarded-For names the client; from
+    anyone else the header is ignored."""
+
+
+def _host_ok(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    name = value.lower().removeprefix("*.").rstrip(".")
+    return bool(name) and all(HOST_LABEL_RE.match(label) for label in name.split("."))
+
+
+def review_settings(config: Config, source: Path | None = None) -> ReviewSettings:
+    """`[review] allowed_hosts` and `trusted_proxies` as ReviewSettings (WorkspaceError naming the key)."""
+    section = config.section("review")
+    hosts = section.get("allowed_hosts")
+    if hosts is not None:
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            raise WorkspaceError("must be a list of host names or addresses", source, field="review.allowed_hosts",
+                                 hint='e.g. allowed_hosts = ["192.168.1.10", "may-xa.local"]')
+        for host in hosts:
+            if not _host_ok(host.strip()):
+                raise WorkspaceError(f"{host!r} is not a host name or address", source,
+                                     field="review.allowed_hosts",
+                                     hint='a name ("may-xa.local", "*.xa.vn"), an address ("192.168.1.10"); '
+                                          "non-Latin names in their xn-- form")
+        hosts = tuple(h.strip().lower() for h in hosts)
+    proxies = section.get("trusted_proxies", [])
+    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+        raise WorkspaceError("must be a list of addresses", source, field="review.trusted_proxies",
+                             hint='e.g. trusted_proxies = ["127.0.0.1"] for a proxy on this PC')
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            raise WorkspaceError(f"{proxy!r} is not an address or network", source, field="review.trusted_proxies",
+                                 hint='the proxy\'s address, e.g. "192.168.1.1" or "10.0.0.0/24"') from None
+    return ReviewSettings(hosts, tuple(p.strip() for p in proxies))
 
 
 def _slug(text: str) -> str:
