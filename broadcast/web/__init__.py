@@ -5,12 +5,12 @@ Modules (`from broadcast.web.app import create_app`):
     app       create_app(ws, auth, ...): the Starlette app, built from ROUTE_MODULES
     site      Site (the workspace's state on app.state.site) and the helpers handlers answer
               with: site_of, session_of, words, render, message, refused, not_found,
-              login_redirect, connect
+              login_redirect, connect, read_form, whole_number
     session   /login, /logout          pages    /, /items/{id}
     media     /items/{id}/audio        export   /export.csv
     auth      one-time links, the password, sessions, CSRF tokens
-    security  the headers every response carries
-    text      how values are shown (filters) and the template environment
+    security  headers on every response, the body-size cap, the Host allow-list
+    text      how values are shown: filters, bidi and control characters escaped
     labels    the words of the pages, Vietnamese and English
 
 Adding a page (e.g. a recording studio at /studio):
@@ -34,10 +34,15 @@ Adding a page (e.g. a recording studio at /studio):
    `{{ t.studio }}`), any script or style file in static/ (the CSP allows only those).
 3. Register it: add `studio` to ROUTE_MODULES in broadcast/web/app.py — the one line.
 
-A handler that takes a form checks `csrf_ok(session.csrf, form.get("csrf"))` (broadcast.web.auth)
-and puts `<input type="hidden" name="csrf" value="{{ session.csrf }}">` in the form. Long work
-(ffmpeg, a model) goes through `starlette.concurrency.run_in_threadpool` or a plain `def`
-handler (Starlette runs those in its thread pool)."""
+A handler that takes a form reads it with `await read_form(request)` (bounded fields; pass
+`limits={"field": chars}` for a longer one), checks `csrf_ok(session.csrf, form.get("csrf"))`
+(broadcast.web.auth), and the form carries `<input type="hidden" name="csrf"
+value="{{ session.csrf }}">`. Request bodies are capped at security.MAX_BODY_BYTES for every
+route (an upload page needs its own, larger cap for its one route). An id in the path is read
+with `whole_number` (1 … 2⁶³−1, else 404). Long work (ffmpeg, a model) goes through
+`starlette.concurrency.run_in_threadpool` or a plain `def` handler (Starlette runs those in its
+thread pool). Every value a template shows passes text.shown (bidi and control characters
+escaped); use `| one_line` for values that must stay on one line."""
 
 # The modules, not their names: importing the package stays cheap (auth and labels need only the
 # standard library), so a command that only hashes a password does not load Starlette.

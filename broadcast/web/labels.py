@@ -68,9 +68,12 @@ LABELS: dict[str, dict[str, str]] = {
         "other_language": "English",
         "forbidden": "Yêu cầu bị từ chối (thiếu hoặc sai mã bảo mật của biểu mẫu). Hãy tải lại trang rồi thử lại.",
         "not_found": "Không tìm thấy.",
+        "server_error": "Máy chủ gặp lỗi và chưa làm được việc này. Hãy thử lại; nếu vẫn lỗi, báo người quản lý máy "
+                        "(chi tiết ở cửa sổ lệnh của «broadcast review serve»).",
         "st_new": "Mới",
-        "st_in-review": "Đang xem xét",
-        "st_resolved": "Đã giải quyết",
+        "st_assigned": "Đã giao xử lý",
+        "st_answered": "Đã trả lời",
+        "st_closed": "Đã giải quyết",
         "st_dismissed": "Đã bỏ qua",
     },
     "en": {
@@ -135,9 +138,12 @@ LABELS: dict[str, dict[str, str]] = {
         "other_language": "Tiếng Việt",
         "forbidden": "Request refused (form security code missing or wrong). Reload the page and try again.",
         "not_found": "Not found.",
+        "server_error": "The server failed to do this. Try again; if it keeps failing, tell whoever runs the PC "
+                        "(the details are in the terminal of `broadcast review serve`).",
         "st_new": "New",
-        "st_in-review": "In review",
-        "st_resolved": "Resolved",
+        "st_assigned": "Assigned",
+        "st_answered": "Answered",
+        "st_closed": "Closed",
         "st_dismissed": "Dismissed",
     },
 }

@@ -7,9 +7,15 @@ workspace through `site_of(request)`, never through a closure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from jinja2 import Environment, PackageLoader
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -19,8 +25,45 @@ from broadcast.core.pg import connect_queue
 from broadcast.feedback.models import STATUSES
 from broadcast.web.auth import SESSION_COOKIE, Auth, Session
 from broadcast.web.labels import LANGUAGES
+from broadcast.web.security import MAX_BODY_BYTES
+from broadcast.web.text import FILTERS, shown
 
 LANG_COOKIE = "broadcast_lang"
+# Item ids and page numbers beyond this are no item and no page (SQLite INTEGER, PostgreSQL BIGINT).
+MAX_ID = 2**63 - 1
+# Forms: at most this many fields, no files; each field at most FIELD_CHARS[name] characters
+# (DEFAULT_FIELD_CHARS for the rest: tokens, names, numbers). The whole body is bounded by
+# security.BodyLimit before any of this.
+MAX_FIELDS = 32
+FIELD_CHARS = {"corrected_transcript": 100_000, "note": 4_000, "tags": 1_000, "next": 2_000, "password": 1_000}
+DEFAULT_FIELD_CHARS = 200
+MEMO_SIZE = 256
+
+
+class Memo:
+    """A bounded, thread-safe map that forgets its oldest entries (e.g. recordings ffmpeg
+    could not convert, by sha256)."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -32,6 +75,16 @@ class Site:
     templates: Jinja2Templates
     labels: dict[str, dict[str, str]]   # LABELS plus the words of every route module
     default_lang: str = "vi"
+    unplayable: Memo = field(default_factory=Memo)   # sha256 → why ffmpeg could not convert it
+
+
+def templates() -> Jinja2Templates:
+    """The pages of broadcast/web/templates: every value autoescaped, and shown through
+    text.shown (bidi and control characters as visible escapes)."""
+    env = Environment(loader=PackageLoader("broadcast.web", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True, finalize=shown)
+    env.filters.update(FILTERS)
+    return Jinja2Templates(env=env)
 
 
 def site_of(request: Request) -> Site:
@@ -53,6 +106,31 @@ def words(request: Request) -> dict[str, str]:
 
 def session_of(request: Request) -> Session | None:
     return site_of(request).auth.session(request.cookies.get(SESSION_COOKIE))
+
+
+async def read_form(request: Request, limits: Mapping[str, int] | None = None) -> FormData:
+    """The request's form, bounded: MAX_FIELDS fields, no files, each field at most
+    FIELD_CHARS (updated with `limits`) characters; 413 otherwise."""
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
+    allowed = {**FIELD_CHARS, **(limits or {})}
+    for key, value in form.multi_items():
+        most = allowed.get(key, DEFAULT_FIELD_CHARS)
+        if not isinstance(value, str) or len(value) > most:
+            raise HTTPException(413, f"form field {key[:40]!r} is too long: at most {most} characters")
+    return form
+
+
+def item_id_of(request: Request) -> int | None:
+    """The `{item_id}` of the path as a number, or None when it is no id an item can have."""
+    return whole_number(request.path_params["item_id"])
+
+
+def whole_number(text: str | None) -> int | None:
+    """1 … MAX_ID written in ASCII digits, else None."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
 
 
 def connect(request: Request):
