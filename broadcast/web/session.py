@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from broadcast.web.auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, csrf_ok
-from broadcast.web.site import refused, render, safe_next, session_of, site_of, words
+from broadcast.web.auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, TooManyAttempts, csrf_ok
+from broadcast.web.site import read_form, refused, render, safe_next, session_of, site_of, words
 
 
 def login_form(request: Request, *, error: str | None = None, status_code: int = 200,
@@ -41,16 +41,20 @@ async def login(request: Request) -> Response:
         if session_of(request):
             return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
         return login_form(request)
-    form = await request.form()
+    form = await read_form(request)
     t = words(request)
     if not csrf_ok(request.cookies.get(PRE_LOGIN_COOKIE), form.get("csrf")):
         return refused(request)
     name = str(form.get("name") or "")
+    # The connection's address: uvicorn rewrites it from X-Forwarded-For only for the
+    # addresses in [review] trusted_proxies (cli/web.py), so a client cannot pick its own.
     client = request.client.host if request.client else "?"
     if auth.uses_password:
-        if auth.too_many_failures(client):
+        try:
+            session = await run_in_threadpool(auth.login_with_password, str(form.get("password") or ""), name,
+                                              client)
+        except TooManyAttempts:
             return login_form(request, error=t["login_locked"], status_code=429, name=name)
-        session = await run_in_threadpool(auth.login_with_password, str(form.get("password") or ""), name, client)
         if session is None:
             return login_form(request, error=t["login_bad_password"], status_code=403, name=name)
     else:
@@ -66,8 +70,10 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     session = session_of(request)
-    form = await request.form()
-    if session is None or not csrf_ok(session.csrf, form.get("csrf")):
+    if session is None:
+        return refused(request)   # without reading the body
+    form = await read_form(request)
+    if not csrf_ok(session.csrf, form.get("csrf")):
         return refused(request)
     site_of(request).auth.logout(session.id)
     response = RedirectResponse("/login", status_code=303)
