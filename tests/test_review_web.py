@@ -282,7 +282,7 @@ def test_audio_is_served_with_byte_ranges(site):
 def test_queue_page_counts_filters_pages_and_screenshots(browser, site):
     context, page = browser_login(browser, site)
     counts = {c.get_attribute("data-status"): c.inner_text() for c in page.locator(".counts a[data-status]").all()}
-    assert set(counts) == {"new", "in-review", "resolved", "dismissed"}
+    assert set(counts) == {"new", "assigned", "answered", "closed", "dismissed"}
     rows = page.locator("table.items tbody tr")
     assert rows.count() == 25  # a full first page, newest first
     assert rows.first.get_attribute("data-id") == str(site["ids"]["voice"])
@@ -370,7 +370,7 @@ def test_edit_resolve_and_find_it_in_the_filtered_list(browser, site):
     assert page.locator("h1 .badge").inner_text() == "Đã giải quyết"
 
     page.goto(site["server"].base + "/")
-    page.select_option("select[name=status]", "resolved")
+    page.select_option("select[name=status]", "closed")
     page.select_option("select[name=tag]", "khẩn")
     page.click(".filters button[type=submit]")
     row = page.locator(f"table.items tr[data-id='{item_id}']")
@@ -379,7 +379,7 @@ def test_edit_resolve_and_find_it_in_the_filtered_list(browser, site):
 
     item = queue.get_item(conn_of(site), item_id)
     assert (item.status, item.corrected_transcript, item.note, item.reviewer) == (
-        "resolved", corrected, "Đã báo điện lực", "Chị Hoa")
+        "closed", corrected, "Đã báo điện lực", "Chị Hoa")
     assert item.transcript == "Nhà văn hóa mất điện từ hôm qua"  # the machine transcript is kept
     assert item.tags == ["khẩn", "điện"]
     actor = conn_of(site).execute("SELECT actor FROM audit_log WHERE subject = ? ORDER BY seq DESC",
@@ -388,7 +388,7 @@ def test_edit_resolve_and_find_it_in_the_filtered_list(browser, site):
 
     # Export from the page: the same CSV as `broadcast review export` (BOM, redaction).
     client = http_login(site)
-    exported = client.get("/export.csv", params={"status": "resolved"})
+    exported = client.get("/export.csv", params={"status": "closed"})
     assert exported.headers["content-type"].startswith("text/csv")
     assert "attachment" in exported.headers["content-disposition"]
     text = exported.content.decode("utf-8")

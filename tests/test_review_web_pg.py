@@ -41,12 +41,12 @@ def test_queue_item_and_save_on_postgresql(pg_site):
     conn = pg.connect(pg_site["url"])
     before = queue.get_item(conn, item_id)
     form = {"version": str(before.version), "corrected_transcript": "Cầu treo bản Ly Xôm bị gãy", "tags": "cầu",
-            "status": "in-review", "note": "", "reviewer": "Chị Lan", "action": "save"}
+            "status": "assigned", "note": "", "reviewer": "Chị Lan", "action": "save"}
     ok = client.post(f"/items/{item_id}", data={**form, "csrf": csrf_of(client)})
     assert ok.status_code == 303 and ok.headers["location"] == f"/items/{item_id}?saved=1"
     after = queue.get_item(conn, item_id)
     assert (after.version, after.corrected_transcript, after.tags, after.status) == (
-        before.version + 1, "Cầu treo bản Ly Xôm bị gãy", ["cầu"], "in-review")
+        before.version + 1, "Cầu treo bản Ly Xôm bị gãy", ["cầu"], "assigned")
     # A second reviewer who opened the item before that save is told, and overwrites nothing.
     stale = client.post(f"/items/{item_id}", data={**form, "corrected_transcript": "ghi đè", "csrf": csrf_of(client)})
     assert stale.status_code == 409

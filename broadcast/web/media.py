@@ -1,10 +1,14 @@
 """A feedback item's recording for the page's player: `/items/{id}/audio`, with byte ranges
 (Starlette's FileResponse answers Range with 206 + Content-Range). What browsers (Chromium,
 Firefox, Safari on phones) play natively is sent as stored; anything else — AMR from hotlines
-and old phones, WMA, 3GP — is converted once to AAC (`feedback/store/.play/`)."""
+and old phones, WMA, 3GP — is converted once to AAC (`feedback/store/.play/`). A recording
+ffmpeg cannot convert is remembered by its sha256 (Site.unplayable), so a page that asks again
+does not run ffmpeg again; the reason, with the file's path, goes to the server's log and the
+browser gets a plain 415. Recordings are citizens' voices: never cached by the browser."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import subprocess
 from pathlib import Path
@@ -18,7 +22,11 @@ from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_target
 from broadcast.feedback import queue
 from broadcast.feedback.models import FeedbackItem, ItemNotFound
-from broadcast.web.site import connect, session_of, site_of
+from broadcast.web.site import connect, item_id_of, session_of, site_of
+
+log = logging.getLogger(__name__)
+NO_STORE = {"Cache-Control": "no-store"}
+UNPLAYABLE = "cannot play this recording in a browser (the server's log says why)"
 
 BROWSER_PLAYABLE = frozenset({".m4a", ".aac", ".mp3", ".wav", ".ogg", ".opus", ".oga", ".webm", ".flac"})
 # Formats a browser may not guess from the suffix (mimetypes differs between systems).
@@ -57,26 +65,33 @@ def recording_path(ws: Workspace, item: FeedbackItem) -> Path | None:
 
 def item_audio(request: Request) -> Response:
     if session_of(request) is None:
-        return PlainTextResponse("sign in first", status_code=401)
-    ws = site_of(request).ws
+        return PlainTextResponse("sign in first", status_code=401, headers=NO_STORE)
+    site = site_of(request)
+    item_id = item_id_of(request)
+    if item_id is None:
+        return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     conn = connect(request)
     try:
-        item = queue.get_item(conn, request.path_params["item_id"])
+        item = queue.get_item(conn, item_id)
     except ItemNotFound:
-        return PlainTextResponse("not found", status_code=404)
+        return PlainTextResponse("not found", status_code=404, headers=NO_STORE)
     finally:
         conn.close()
-    path = recording_path(ws, item)
+    path = recording_path(site.ws, item)
     if path is None:
-        return PlainTextResponse("recording missing", status_code=404)
+        return PlainTextResponse("recording missing", status_code=404, headers=NO_STORE)
     if path.suffix.lower() not in BROWSER_PLAYABLE:
+        if site.unplayable.get(item.sha256) is not None:
+            return PlainTextResponse(UNPLAYABLE, status_code=415, headers=NO_STORE)
         try:
-            path = playable_copy(path, ws.feedback_dir / "store" / ".play")
+            path = playable_copy(path, site.ws.feedback_dir / "store" / ".play")
         except BroadcastError as exc:
-            return PlainTextResponse(f"cannot play this recording in a browser: {exc.reason}", status_code=415)
+            log.warning("feedback item #%s: %s", item.id, exc)   # the path and ffmpeg's words
+            site.unplayable.put(item.sha256, exc.reason)
+            return PlainTextResponse(UNPLAYABLE, status_code=415, headers=NO_STORE)
     media_type = AUDIO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or \
         "application/octet-stream"
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path, media_type=media_type, headers=NO_STORE)
 
 
-ROUTES = [Route("/items/{item_id:int}/audio", item_audio)]
+ROUTES = [Route("/items/{item_id}/audio", item_audio)]

@@ -1,7 +1,8 @@
 """The queue and one item: `/` (counts, filters, newest first, 25 a page) and `/items/{id}`
 (recording, machine transcript whose segments seek the player, the editable correction, tags,
 status, note, the linked announcement's text). Saving is conditional on the version the
-reviewer read: a stale form gets the conflict page with their text still in it."""
+reviewer read: a stale form gets the conflict page with their text still in it. The audit log
+names the signed-in reviewer; the form's reviewer field only fills the item's reviewer."""
 
 from __future__ import annotations
 
@@ -20,19 +21,24 @@ from broadcast.web.auth import Session, csrf_ok
 from broadcast.web.case_view import case_context, queue_case_context, queue_case_filters
 from broadcast.web.media import recording_path
 from broadcast.web.site import (
+    MAX_ID,
     area_names,
     connect,
+    item_id_of,
     login_redirect,
     not_found,
     queue_filters,
+    read_form,
     refused,
     render,
     session_of,
     site_of,
+    whole_number,
 )
+from broadcast.web.text import reviewer_name
 
 PAGE_SIZE = 25
-ACTIONS = {"save": None, "resolve": "resolved", "dismiss": "dismissed"}
+ACTIONS = {"save": None, "resolve": "closed", "dismiss": "dismissed"}
 FORM_FIELDS = ("corrected_transcript", "note", "tags", "status", "reviewer")
 
 
@@ -41,10 +47,10 @@ def queue_page(request: Request) -> Response:
         return login_redirect(request)
     filters = queue_filters(request)
     case_filters = queue_case_filters(request)   # unit, category, overdue, group, order (web/case_view.py)
-    try:
-        page_no = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page_no = 1
+    asked = request.query_params.get("page")
+    page_no = whole_number(asked) if asked else 1
+    if page_no is None or page_no > MAX_ID // PAGE_SIZE:
+        return not_found(request)
     conn = connect(request)
     try:
         page = queue.list_items(conn, **filters, **case_filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
@@ -54,6 +60,8 @@ def queue_page(request: Request) -> Response:
         conn.close()
     active = {k: v for k, v in {**filters, **case_filters.params}.items() if v}
     pages = max(1, math.ceil(page.total / PAGE_SIZE))
+    if page_no > pages:
+        return not_found(request)
 
     def url(**changes) -> str:
         params = {**active, **changes}
@@ -97,9 +105,12 @@ def item_page(request: Request) -> Response:
     session = session_of(request)
     if session is None:
         return login_redirect(request)
+    item_id = item_id_of(request)
+    if item_id is None:
+        return not_found(request)
     conn = connect(request)
     try:
-        item = queue.get_item(conn, request.path_params["item_id"])
+        item = queue.get_item(conn, item_id)
     except ItemNotFound:
         return not_found(request)
     finally:
@@ -116,8 +127,10 @@ def _current(request: Request, item_id: int) -> FeedbackItem:
         conn.close()
 
 
-def _save(request: Request, item_id: int, version: int, action: str, values: dict, reviewer: str) -> FeedbackItem:
-    """Apply the form to the item read at `version` (only what differs); VersionConflict if stale."""
+def _save(request: Request, item_id: int, version: int, action: str, values: dict, actor: str,
+          reviewer: str) -> FeedbackItem:
+    """Apply the form to the item read at `version` (only what differs), in the audit log as
+    `actor`; VersionConflict if stale."""
     conn = connect(request)
     try:
         current = queue.get_item(conn, item_id)
@@ -138,7 +151,7 @@ def _save(request: Request, item_id: int, version: int, action: str, values: dic
         remove = [t for t in current.tags if t not in wanted]
         if not changes and not add and not remove:
             return current
-        return queue.update_item(conn, item_id, version, actor=reviewer, add_tags=add, remove_tags=remove,
+        return queue.update_item(conn, item_id, version, actor=actor, add_tags=add, remove_tags=remove,
                                  reviewer=reviewer, **changes)
     finally:
         conn.close()
@@ -148,21 +161,20 @@ async def save_item(request: Request) -> Response:
     session = session_of(request)
     if session is None:
         return refused(request)
-    form = await request.form()
+    item_id = item_id_of(request)
+    if item_id is None:
+        return not_found(request)
+    form = await read_form(request)
     if not csrf_ok(session.csrf, form.get("csrf")):
         return refused(request)
-    item_id = request.path_params["item_id"]
     values = {k: str(form.get(k) or "").replace("\r\n", "\n") for k in FORM_FIELDS}
     action = str(form.get("action") or "save")
-    try:
-        version = int(str(form.get("version")))
-    except ValueError:
+    version = whole_number(str(form.get("version") or ""))
+    if version is None or action not in ACTIONS or (values["status"] and values["status"] not in STATUSES):
         return refused(request, 400)
-    if action not in ACTIONS or (values["status"] and values["status"] not in STATUSES):
-        return refused(request, 400)
-    reviewer = values["reviewer"].strip()[:80] or session.reviewer
+    reviewer = reviewer_name(values["reviewer"]) or session.reviewer
     try:
-        await run_in_threadpool(_save, request, item_id, version, action, values, reviewer)
+        await run_in_threadpool(_save, request, item_id, version, action, values, session.reviewer, reviewer)
     except ItemNotFound:
         return not_found(request)
     except VersionConflict:
@@ -176,12 +188,12 @@ async def save_item(request: Request) -> Response:
         ctx = item_context(request, _current(request, item_id), session, values)
         ctx["version"] = version
         return render(request, "item.html", {**ctx, "error": str(exc)}, 400)
-    session.reviewer = reviewer
     return RedirectResponse(f"/items/{item_id}?saved=1", status_code=303)
 
 
 ROUTES = [
     Route("/", queue_page),
-    Route("/items/{item_id:int}", item_page, methods=["GET"]),
-    Route("/items/{item_id:int}", save_item, methods=["POST"]),
+    # {item_id} is read by item_id_of: an id past MAX_ID is a 404, not a database overflow.
+    Route("/items/{item_id}", item_page, methods=["GET"]),
+    Route("/items/{item_id}", save_item, methods=["POST"]),
 ]
