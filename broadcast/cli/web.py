@@ -128,9 +128,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise click.UsageError("[review] port in broadcast.toml must be a number from 0 to 65535")
 
-    # Starlette, Jinja2 and uvicorn load only for `serve`, not for every other command (~0.3 s).
+    # uvicorn loads only to serve, not for `review list` and the other commands of this group.
     import uvicorn
-
 
     hosts = allowed_hosts(bind_host, list(reach.allowed_hosts or []), _url_host(bind_host))
     auth = Auth(password_hash=password, default_reviewer=_default_reviewer())
