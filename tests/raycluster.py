@@ -32,6 +32,9 @@ class RayHead:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         ray_cli = Path(sys.executable).with_name("ray")
+        # A test cluster on loopback, for this process only: Ray's token authentication (on by
+        # default in recent Ray) would refuse the test's own client.
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         self.proc = subprocess.Popen(
             [str(ray_cli), "start", "--head", "--block", f"--num-cpus={num_cpus}", f"--port={self.port}",
              "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats",

@@ -13,7 +13,7 @@ from broadcast.core.errors import BroadcastError
 from broadcast.executors.session import MAX_RETRIES, ExecutorError, ExecutorSpec, ray_session
 from broadcast.media.errors import AudioError
 from broadcast.transcription.models import ModelError
-from broadcast.transcription.transcribe import load_backend, transcribe_audio, transcribe_file
+from broadcast.transcription.transcribe import default_threads, load_backend, transcribe_audio, transcribe_file
 
 
 
@@ -68,8 +68,12 @@ class WhisperPool:
         self.ray = ray
         self.device = device
         resources = {"num_cpus": 1, "num_gpus": 1} if device == "cuda" else {"num_cpus": 1}
+        # Ray gives each actor OMP_NUM_THREADS=1, which changes Whisper's arithmetic (VAD and
+        # decoding): the driver's own thread count keeps a cluster's transcripts equal to a
+        # local run's on the same weights. CTranslate2 itself still runs one thread per actor.
+        env = {"env_vars": {"OMP_NUM_THREADS": str(default_threads())}}
         actor_cls = ray.remote(TranscribeActor).options(**resources, max_restarts=MAX_RETRIES,
-                                                        max_task_retries=MAX_RETRIES)
+                                                        max_task_retries=MAX_RETRIES, runtime_env=env)
         self.actors = [actor_cls.remote(backend, model, compute_type, 1, device) for _ in range(size)]
         self._next = 0
 
