@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,19 @@ from click.testing import CliRunner
 
 from broadcast.cli.root import cli
 from broadcast.core.config import load_workspace
+
+def find_chromium() -> str:
+    """Debian's chromium (or chromium-browser elsewhere) from PATH; $CHROMIUM overrides."""
+    import os
+
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        found = name and shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium"     # scripts/setup installs it there; the launch error names it
+
+
+CHROMIUM = find_chromium()
 
 CONFIG = """\
 [commune]

@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from conftest import CHROMIUM
 from playout_support import DAY, fresh_copy, items, log_rows, play, run_cli
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "playout"

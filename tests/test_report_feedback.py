@@ -9,6 +9,8 @@ import re
 from datetime import date
 
 import pytest
+
+from conftest import CHROMIUM
 from test_feedback_cases import FEEDBACK, new
 
 from broadcast.core import db
@@ -16,7 +18,6 @@ from broadcast.feedback import cases, queue
 from broadcast.feedback.report import monthly_report, report_csv, report_html
 from broadcast.feedback.redact import PHONE_MASK
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 A4_POINTS = (595.0, 842.0)          # 210 × 297 mm
 A4_CONTENT_PX = round((210 - 24) / 25.4 * 96)   # the page less the @page side margins (12 mm each)

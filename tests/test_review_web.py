@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CONFIG, announcement_text
+from conftest import CHROMIUM, CONFIG, announcement_text
 
 from broadcast.core import db
 from broadcast.cli.root import cli
@@ -32,7 +32,6 @@ from broadcast.feedback.export import BOM, PHONE_MASK
 from broadcast.feedback.models import Segment, Transcript
 from broadcast.web.auth import AuthConfigError, check_password_hash, hash_password, password_setting
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "review-web"
