@@ -12,6 +12,7 @@ from broadcast.cli.root import PartialFailure, local_time, pass_workspace, repor
 from broadcast.core.config import ID_RE, Workspace
 from broadcast.cli.root import device_option, executor_options
 from broadcast.cli.ui import console, progress, show_path, warn
+from broadcast.web.text import one_line
 from broadcast.core.pg import connect_queue
 from broadcast.feedback import cases, queue
 from broadcast.feedback.cases import Cases, admit, reply_approval
@@ -37,7 +38,7 @@ def _fmt_duration(seconds: float | None) -> str:
 
 
 def _one_line(text: str, width: int = 70) -> str:
-    text = " ".join(text.split())
+    text = one_line(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -207,7 +208,7 @@ def list_cmd(ws: Workspace, status, area, announcement, tag, date_range, unit, c
         due = (it.due_date or "-") + ("!" if cases.is_overdue(it, judged_on) else "")
         click.echo(f"{it.id}\t{it.status}\t{it.received_at[:16].replace('T', ' ')}\t{due}\t{it.unit or '-'}\t"
                    f"{it.category or '-'}\t{_fmt_duration(it.duration)}\t{it.area or '-'}\t"
-                   f"{it.announcement_id or '-'}\t{tags}\t{it.source_name}\t{text}")
+                   f"{it.announcement_id or '-'}\t{one_line(tags)}\t{one_line(it.source_name)}\t{text}")
     shown_to = page.offset + len(page.items)
     more = f"; next page: --offset {shown_to}" if shown_to < page.total else ""
     click.echo(f"{len(page.items)} of {page.total} item(s){more}", err=True)

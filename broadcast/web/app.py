@@ -80,6 +80,6 @@ def create_app(ws: Workspace, auth: Auth, *, allowed_hosts: Sequence[str] = LOOP
     `allowed_hosts` (security.allowed_hosts; other names get 400 — DNS rebinding)."""
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
     app = WebApp(routes=all_routes(), middleware=middleware, exception_handlers={500: server_error})
-    app.state.site = Site(ws=ws, auth=auth, templates=templates(), labels=all_labels(),
+    app.state.site = Site(ws=ws, auth=auth, templates=templates(ws.config.tz), labels=all_labels(),
                           default_lang=language if language in LANGUAGES else "vi")
     return app

@@ -7,6 +7,8 @@ workspace through `site_of(request)`, never through a closure."""
 
 from __future__ import annotations
 
+import functools
+
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ from broadcast.feedback.models import STATUSES
 from broadcast.web.auth import SESSION_COOKIE, Auth, Session
 from broadcast.web.labels import LANGUAGES
 from broadcast.web.security import MAX_BODY_BYTES
-from broadcast.web.text import FILTERS, shown
+from broadcast.web.text import FILTERS, shown, when
 
 LANG_COOKIE = "broadcast_lang"
 # Item ids and page numbers beyond this are no item and no page (SQLite INTEGER, PostgreSQL BIGINT).
@@ -78,12 +80,13 @@ class Site:
     unplayable: Memo = field(default_factory=Memo)   # sha256 → why ffmpeg could not convert it
 
 
-def templates() -> Jinja2Templates:
+def templates(tz=None) -> Jinja2Templates:
     """The pages of broadcast/web/templates: every value autoescaped, and shown through
-    text.shown (bidi and control characters as visible escapes)."""
+    text.shown (bidi and control characters as visible escapes); times in the commune's zone `tz`."""
     env = Environment(loader=PackageLoader("broadcast.web", "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True, finalize=shown)
     env.filters.update(FILTERS)
+    env.filters["when"] = functools.partial(when, tz=tz)
     return Jinja2Templates(env=env)
 
 

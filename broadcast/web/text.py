@@ -64,13 +64,17 @@ def seg_time(seconds: float) -> str:
     return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
 
 
-def when(iso: str | None) -> str:
+def when(iso: str | None, tz=None) -> str:
+    """A stored time (ISO, usually UTC) as the commune reads it: in `tz`, with its offset."""
     if not iso:
         return ""
     try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
+    if tz is not None and moment.tzinfo is not None:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 FILTERS = {"duration": duration, "seg_time": seg_time, "when": when, "one_line": one_line}
