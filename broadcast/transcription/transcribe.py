@@ -37,8 +37,10 @@ LOOP_RETRY_PENALTY = 1.2
 # Where a long recording is cut between blocks: the quietest 100 ms in the block's last seconds.
 CUT_SEARCH_SECONDS = 10.0
 CUT_FRAME_SECONDS = 0.1
-# Recordings at least this long are transcribed batched (measured: scripts/bench-transcribe).
-BATCHED_FROM_SECONDS = 60.0
+# Recordings at least this long (more than one 30 s Whisper window) are transcribed batched:
+# on 30, 90 and 180 s of human speech batched took 2.6×, 3.0× and 1.0× less CPU than sequential
+# (scripts/bench-transcribe, one thread), its CER differences mostly digits written as words.
+BATCHED_FROM_SECONDS = 30.0
 BATCH_SIZE = 8
 
 ProgressFn = Callable[[float, float | None], None]
