@@ -37,6 +37,13 @@ def withhold(report: ProduceReport, ann: Announcement, reason: str, fix: str = "
                                     reason, fix, kind))
 
 
+def _relative(ws: Workspace, path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ws.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
          day: date | None = None) -> list[tuple[Announcement, Approval]]:
     """Only the exact approved content goes on: invalid files and files changed since approval
@@ -59,7 +66,11 @@ def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
             if day is not None and day in ann.dates and not ann.expired_at(now):
                 why = "chưa được duyệt (not approved)" if exc.reason == "not approved" else \
                     f"đã sửa sau khi duyệt (changed since approval): {exc.reason}"
-                withhold(report, ann, why, exc.problem.hint or "",
+                # The run sheet names the file relative to the workspace: output must not depend on
+                # where the workspace lies (a copy, a Ray worker, a moved folder).
+                fix = (exc.problem.hint or "").replace(str(ann.path), _relative(ws, ann.path))
+                why = why.replace(str(ann.path), _relative(ws, ann.path))
+                withhold(report, ann, why, fix,
                          kind="not-approved" if exc.reason == "not approved" else "changed")
             if exc.reason == "not approved" and ann.expired_at(now):
                 # it could not have been approved: say why it is left out
