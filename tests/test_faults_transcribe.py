@@ -58,7 +58,7 @@ def new_workspace(root: Path) -> Path:
 def model_cache(tmp_path_factory) -> Path:
     """A model cache of this module's own, joined once here (the children inherit it)."""
     cache = tmp_path_factory.mktemp("model-cache")
-    subprocess.run([sys.executable, "-c", "from broadcast.feedback.model import packaged_model_dir; "
+    subprocess.run([sys.executable, "-c", "from broadcast.transcription.whisper import packaged_model_dir; "
                     "packaged_model_dir()"], check=True, env={**os.environ, "BROADCAST_MODEL_CACHE": str(cache)})
     return cache
 
