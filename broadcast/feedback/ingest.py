@@ -84,16 +84,17 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
     # Identify first: what is already queued (or repeated in this batch) is not transcribed.
     identity: dict[Path, str | BroadcastError] = {}
     todo: list[Path] = []
-    seen: set[str] = set()
+    first: dict[str, Path] = {}
     for path in files:
         try:
             sha = identity[path] = sha256_file(path)
         except OSError as exc:
             identity[path] = AudioError(f"cannot read: {exc.strerror or exc}", path)
             continue
-        if sha not in seen and find_by_sha256(conn, sha) is None:
+        if sha not in first and find_by_sha256(conn, sha) is None:
             todo.append(path)
-        seen.add(sha)
+        first.setdefault(sha, path)
+    transcribed = set(todo)
 
     with contextlib.ExitStack() as stack:
         outcomes = _transcripts(stack, todo, settings, spec, events.progress)
@@ -102,13 +103,17 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
             try:
                 if isinstance(sha, BroadcastError):
                     raise sha
+                transcript = None
+                if path in transcribed:     # its outcome is next, even if a concurrent run queued it meanwhile
+                    got_path, transcript = next(outcomes)
+                    assert got_path == path, (got_path, path)
                 existing = find_by_sha256(conn, sha)
                 if existing is not None:
                     result.skipped += 1
                     emit("skipped", path, existing)
                     continue
-                got_path, transcript = next(outcomes)
-                assert got_path == path, (got_path, path)
+                if transcript is None:      # a repeat of a recording in this batch that failed
+                    raise AudioError(f"the same recording as {first[sha].name}, which could not be transcribed", path)
                 if isinstance(transcript, BroadcastError):
                     raise transcript
                 stored = store_original(path, store, sha)
