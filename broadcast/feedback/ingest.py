@@ -95,6 +95,7 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
             todo.append(path)
         first.setdefault(sha, path)
     transcribed = set(todo)
+    why_failed: dict[str, str] = {}     # sha256 → why its first copy in this batch failed
 
     with contextlib.ExitStack() as stack:
         outcomes = _transcripts(stack, todo, settings, spec, events.progress)
@@ -113,8 +114,10 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
                     emit("skipped", path, existing)
                     continue
                 if transcript is None:      # a repeat of a recording in this batch that failed
-                    raise AudioError(f"the same recording as {first[sha].name}, which could not be transcribed", path)
+                    why = why_failed.get(sha, "it could not be transcribed")
+                    raise AudioError(f"{why} (the same recording as {first[sha].name})", path)
                 if isinstance(transcript, BroadcastError):
+                    why_failed[sha] = transcript.reason
                     raise transcript
                 stored = store_original(path, store, sha)
                 item, new = add_item(conn, NewItem(
