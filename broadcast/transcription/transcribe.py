@@ -151,13 +151,7 @@ class FasterWhisperBackend:
             condition_on_previous_text=options.condition_on_previous_text, vad_filter=False,
             repetition_penalty=options.repetition_penalty,
         )
-        out = []
-        for s in segments:
-            out.append(Segment(float(s.start), float(s.end), s.text.strip(), float(s.avg_logprob),
-                               float(s.no_speech_prob), float(s.compression_ratio)))
-            if on_segment:
-                on_segment(float(s.end))
-        return out, info.language
+        return _our_segments(segments, on_segment), info.language
 
     def decode_batched(self, audio: np.ndarray, options: TranscribeOptions,
                        on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
@@ -173,13 +167,7 @@ class FasterWhisperBackend:
             without_timestamps=False, batch_size=options.batch_size,
             repetition_penalty=options.repetition_penalty,
         )
-        out = []
-        for s in segments:
-            out.append(Segment(float(s.start), float(s.end), s.text.strip(), float(s.avg_logprob),
-                               float(s.no_speech_prob), float(s.compression_ratio)))
-            if on_segment:
-                on_segment(float(s.end))
-        return out, info.language
+        return _our_segments(segments, on_segment), info.language
 
 
 class OpenAIWhisperBackend:
@@ -363,3 +351,15 @@ def transcribe_file(path: Path, backend: Backend, options: TranscribeOptions | N
         language=options.language or language, backend=backend.name,
         model=f"{backend.model_info.label} [{backend.compute_type}]",
     )
+
+
+def _our_segments(segments, on_segment: Callable[[float], None] | None) -> list[Segment]:
+    """faster-whisper's segments (a generator: decoding happens as it is read) as ours,
+    reporting each one's end time as it arrives."""
+    out = []
+    for s in segments:
+        out.append(Segment(float(s.start), float(s.end), s.text.strip(), float(s.avg_logprob),
+                           float(s.no_speech_prob), float(s.compression_ratio)))
+        if on_segment:
+            on_segment(float(s.end))
+    return out
