@@ -90,13 +90,23 @@ class WorkspaceHelper:
         return CliRunner().invoke(cli, ["--workspace", str(self.root), *args], input=input)
 
 
+WORKSPACE_FOLDERS = ("announcements", "translations", "voices", "feedback/store", "output")
+
+
+def make_workspace(root: Path, config: str = CONFIG, *, announcements: dict[str, str] | None = None) -> Path:
+    """The one workspace bootstrap: the folders `broadcast init` makes, `config` as broadcast.toml,
+    and announcement files ({id: text}, as `announcement_text` writes them). Returns root."""
+    for sub in WORKSPACE_FOLDERS:
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "broadcast.toml").write_text(config, encoding="utf-8")
+    for ann_id, text in (announcements or {}).items():
+        (root / "announcements" / f"{ann_id}.md").write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> WorkspaceHelper:
-    root = tmp_path / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    return WorkspaceHelper(root)
+    return WorkspaceHelper(make_workspace(tmp_path / "ws"))
 
 
 def write_wav(path: Path, samples, rate: int = 16000) -> Path:
