@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import sqlite3
 from pathlib import Path
 from datetime import datetime, timezone
 
+from broadcast.core import hashchain
 from broadcast.core.models import Approval
 
-GENESIS = "0" * 64
-
-
-def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, sha256: str | None,
-                detail: str) -> str:
-    payload = json.dumps([prev_hash, at, actor, action, subject, sha256, detail], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+# An entry, in the order its hash covers it (every column but seq and the two hashes).
+COLUMNS = ("at", "actor", "action", "subject", "sha256", "detail")
 
 
 def append(conn: sqlite3.Connection, *, actor: str, action: str, subject: str, sha256: str | None,
@@ -28,26 +23,10 @@ def append(conn: sqlite3.Connection, *, actor: str, action: str, subject: str, s
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
     own_tx = not conn.in_transaction
+    seq, entry = hashchain.append(conn, "audit_log", COLUMNS, (at, actor, action, subject, sha256, detail_text))
     if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
-        row = conn.execute("SELECT entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        prev = row[0] if row else GENESIS
-        entry = _entry_hash(prev, at, actor, action, subject, sha256, detail_text)
-        cur = conn.execute(
-            "INSERT INTO audit_log (at, actor, action, subject, sha256, detail, prev_hash, entry_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (at, actor, action, subject, sha256, detail_text, prev, entry),
-        )
-        if own_tx:
-            conn.execute("COMMIT")
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    if own_tx:
-        remember_head(conn, int(cur.lastrowid), entry)
-    return int(cur.lastrowid)
+        remember_head(conn, seq, entry)
+    return seq
 
 
 # ---------------------------------------------------------------- the head, kept beside the file
@@ -126,14 +105,7 @@ def anchor_code(entry_hash: str, seq: int) -> str:
 
 def verify_chain(conn: sqlite3.Connection) -> list[int]:
     """Sequence numbers of entries whose hash does not match (edited outside the project)."""
-    broken: list[int] = []
-    prev = GENESIS
-    for r in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
-        expected = _entry_hash(prev, r["at"], r["actor"], r["action"], r["subject"], r["sha256"], r["detail"])
-        if r["prev_hash"] != prev or r["entry_hash"] != expected:
-            broken.append(r["seq"])
-        prev = r["entry_hash"]
-    return broken
+    return hashchain.verify(conn, "audit_log", COLUMNS)
 
 
 def record_approval(conn: sqlite3.Connection, *, announcement_id: str, sha256: str, by: str, path: str,

@@ -10,15 +10,14 @@ outside broadcast shows (`verify_chain`)."""
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timezone
 
-GENESIS = "0" * 64
+from broadcast.core import hashchain
+
 RESULTS = ("started", "aired", "refused", "interrupted", "failed")
 CLOSING = ("aired", "interrupted", "failed")
 STARTED_BY = ("schedule", "operator", "emergency")
@@ -45,11 +44,6 @@ def new_attempt() -> str:
     return uuid.uuid4().hex
 
 
-def _entry_hash(prev_hash: str, values: Iterable) -> str:
-    payload = json.dumps([prev_hash, *values], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def _clean(record: dict) -> dict:
     out = {c: record.get(c) for c in COLUMNS}
     for c in ("aired_seconds", "file_seconds"):
@@ -71,36 +65,12 @@ def append(conn: sqlite3.Connection, record: dict) -> int:
     record = dict(record)
     record["at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     row = _clean(record)
-    own_tx = not conn.in_transaction
-    if own_tx:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
-        last = conn.execute("SELECT entry_hash FROM as_run_log ORDER BY seq DESC LIMIT 1").fetchone()
-        prev = last[0] if last else GENESIS
-        entry = _entry_hash(prev, (row[c] for c in COLUMNS))
-        cur = conn.execute(
-            f"INSERT INTO as_run_log ({', '.join(COLUMNS)}, prev_hash, entry_hash) "
-            f"VALUES ({', '.join('?' for _ in COLUMNS)}, ?, ?)",
-            (*(row[c] for c in COLUMNS), prev, entry))
-        if own_tx:
-            conn.execute("COMMIT")
-    except BaseException:
-        if own_tx:
-            conn.execute("ROLLBACK")
-        raise
-    return int(cur.lastrowid)
+    return hashchain.append(conn, "as_run_log", COLUMNS, [row[c] for c in COLUMNS])[0]
 
 
 def verify_chain(conn: sqlite3.Connection) -> list[int]:
     """Seqs of rows whose hash does not match (edited, inserted or removed outside broadcast)."""
-    broken: list[int] = []
-    prev = GENESIS
-    for r in conn.execute("SELECT * FROM as_run_log ORDER BY seq"):
-        expected = _entry_hash(prev, (r[c] for c in COLUMNS))
-        if r["prev_hash"] != prev or r["entry_hash"] != expected:
-            broken.append(r["seq"])
-        prev = r["entry_hash"]
-    return broken
+    return hashchain.verify(conn, "as_run_log", COLUMNS)
 
 
 def record_of(row) -> dict:
