@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
+import conftest
 from broadcast.cli.root import cli
 
 DAY = "2099-12-14"
@@ -69,11 +70,8 @@ def run_cli(root: Path, *args: str):
 
 
 def make_workspace(root: Path, announcements: dict[str, str] | None = None) -> Path:
-    (root / "announcements").mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    for ann_id, text in (ANNOUNCEMENTS if announcements is None else announcements).items():
-        (root / "announcements" / f"{ann_id}.md").write_text(text, encoding="utf-8")
-    return root
+    """The conftest workspace with the playout CONFIG and ANNOUNCEMENTS (or `announcements`)."""
+    return conftest.make_workspace(root, CONFIG, announcements=ANNOUNCEMENTS if announcements is None else announcements)
 
 
 def produce(root: Path) -> None:

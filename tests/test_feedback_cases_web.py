@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CONFIG
+from conftest import CONFIG, make_workspace
 from test_feedback_cases import FEEDBACK
 from test_review_web import ARTIFACTS, Server, add, browser, browser_login, write_tone  # noqa: F401 (browser: a fixture)
 
@@ -21,10 +21,7 @@ RED = "rgb(164, 0, 0)"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cases-web") / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG + FEEDBACK, encoding="utf-8")
+    root = make_workspace(tmp_path_factory.mktemp("cases-web") / "ws", CONFIG + FEEDBACK)
     write_tone(root / "feedback" / "store" / "voice.wav")
     now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(microsecond=0)
     w = load_workspace(root)

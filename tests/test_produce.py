@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from broadcast.cli.root import cli
 from broadcast.core.config import load_workspace
-from conftest import CONFIG, announcement_text
+import conftest
+from conftest import announcement_text
 
 DAY = "2099-12-14"
 pytestmark = pytest.mark.slow
@@ -42,16 +43,15 @@ def ebur128(path: Path) -> tuple[float, float]:
 
 
 def make_workspace(root: Path) -> Path:
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    (root / "announcements" / "lu-quet.md").write_text(announcement_text(
-        "lu-quet", title="Cảnh báo lũ quét", priority="emergency", channels="[loudspeaker, zalo, cap]",
-        languages="[vi, hmn]", repeat=None, category="Met", body=EMERGENCY_BODY), encoding="utf-8")
-    (root / "announcements" / "tiem-chung.md").write_text(announcement_text(
-        "tiem-chung", areas="[ly-xom]", repeat="1", body=NORMAL_BODY), encoding="utf-8")
-    (root / "announcements" / "nhap.md").write_text(announcement_text("nhap"), encoding="utf-8")
-    return root
+    """The conftest workspace with an emergency (three channels, two languages), a normal
+    announcement for one area and a draft."""
+    return conftest.make_workspace(root, announcements={
+        "lu-quet": announcement_text(
+            "lu-quet", title="Cảnh báo lũ quét", priority="emergency", channels="[loudspeaker, zalo, cap]",
+            languages="[vi, hmn]", repeat=None, category="Met", body=EMERGENCY_BODY),
+        "tiem-chung": announcement_text("tiem-chung", areas="[ly-xom]", repeat="1", body=NORMAL_BODY),
+        "nhap": announcement_text("nhap"),
+    })
 
 
 def run(root: Path, *args: str):

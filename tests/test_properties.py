@@ -24,7 +24,7 @@ from broadcast.intake.announcements import KNOWN_FIELDS, SCHEDULE_FIELDS, parse_
 from broadcast.speech.normalize import normalize
 from broadcast.translations.exchange import read_exchange, write_po, write_xliff
 from broadcast.translations.models import FINAL, NEEDS_REVIEW, NEEDS_TRANSLATION, PlannedUnit, Segment
-from conftest import CONFIG
+from conftest import make_workspace
 
 
 
@@ -37,10 +37,7 @@ def bounded(examples: int) -> settings:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    root = tmp_path_factory.mktemp("props") / "ws"
-    (root / "announcements").mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    return load_workspace(root)
+    return load_workspace(make_workspace(tmp_path_factory.mktemp("props") / "ws"))
 
 
 def parses_or_says_why(path: Path, raw: bytes, config) -> None:

@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CHROMIUM, CONFIG, announcement_text
+from conftest import CHROMIUM, CONFIG, announcement_text, make_workspace
 
 from broadcast.core import db
 from broadcast.cli.root import cli
@@ -104,11 +104,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("review") / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    (root / "announcements" / "tiem-chung.md").write_text(announcement_text("tiem-chung"), encoding="utf-8")
+    root = make_workspace(tmp_path_factory.mktemp("review") / "ws",
+                          announcements={"tiem-chung": announcement_text("tiem-chung")})
     audio = write_tone(root / "feedback" / "store" / "voice.wav")
     conn = db.connect(load_workspace(root).db_path)
     ids = {
@@ -512,10 +509,7 @@ def test_facets_lists_filter_choices(site):
 
 def test_a_recording_browsers_cannot_play_is_converted_for_the_player(browser, tmp_path):
     # Hotline systems and old phones send AMR, WMA, 3GP: Chromium plays none of them.
-    root = tmp_path / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
+    root = make_workspace(tmp_path / "ws")
     wav = write_tone(tmp_path / "tone.wav", seconds=3.0)
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "wmav2",
                     str(root / "feedback" / "store" / "hotline.wma")], check=True)

@@ -8,7 +8,7 @@ import pytest
 
 from broadcast.core import pg
 from broadcast.feedback import queue
-from conftest import CONFIG
+from conftest import CONFIG, make_workspace
 from pgserver import pg_server  # noqa: F401  (a fixture)
 from test_review_web import Server, add, csrf_of, http_login, write_tone
 
@@ -16,10 +16,8 @@ from test_review_web import Server, add, csrf_of, http_login, write_tone
 @pytest.fixture(scope="module")
 def pg_site(tmp_path_factory, pg_server):  # noqa: F811
     url = pg_server.new_database()
-    root = tmp_path_factory.mktemp("review-pg") / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG + f'\n[feedback]\ndatabase_url = "{url}"\n', encoding="utf-8")
+    root = make_workspace(tmp_path_factory.mktemp("review-pg") / "ws",
+                          CONFIG + f'\n[feedback]\ndatabase_url = "{url}"\n')
     write_tone(root / "feedback" / "store" / "voice.wav")
     conn = pg.connect(url)
     ids = {key: add(conn, key, text, received=f"2099-12-20T0{n}:00:00+07:00", audio="store/voice.wav", area="men")

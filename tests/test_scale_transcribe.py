@@ -13,6 +13,7 @@ import pytest
 
 from broadcast.core import db
 from broadcast.feedback import queue
+from conftest import WorkspaceHelper, make_workspace
 from raycluster import killing_first_worker, ray_head  # noqa: F401  (ray_head is a fixture)
 
 pytestmark = pytest.mark.slow
@@ -41,12 +42,7 @@ def queued(ws) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def local_transcripts(clips, tmp_path_factory):
-    from conftest import CONFIG, WorkspaceHelper
-
-    root = tmp_path_factory.mktemp("local") / "ws"
-    (root / "feedback").mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    ws = WorkspaceHelper(root)
+    ws = WorkspaceHelper(make_workspace(tmp_path_factory.mktemp("local") / "ws"))
     result = ws.run("transcribe", str(clips))
     assert result.exit_code == 0, result.output
     got = queued(ws)

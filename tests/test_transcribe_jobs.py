@@ -22,7 +22,7 @@ from broadcast.transcription.pool import EngineSpec, available_cores, die_with_p
 from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
 import jobs_support
-from conftest import CONFIG, WorkspaceHelper, read_wav, write_wav
+from conftest import WorkspaceHelper, make_workspace, read_wav, write_wav
 
 TEXTS = {
     "a-mat-dien": "Nhà tôi bị mất điện từ hôm qua.",
@@ -58,9 +58,7 @@ def clips(tmp_path_factory) -> Path:
 
 
 def workspace(root: Path) -> WorkspaceHelper:
-    (root / "feedback").mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    return WorkspaceHelper(root)
+    return WorkspaceHelper(make_workspace(root))
 
 
 def queued(ws: WorkspaceHelper) -> list[tuple]:

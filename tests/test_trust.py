@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONFIG, announcement_text
+from conftest import announcement_text, make_workspace
 
 pytestmark = pytest.mark.slow
 DAY = "2099-12-14"
@@ -39,12 +39,8 @@ def no_traceback(r: subprocess.CompletedProcess) -> None:
 
 
 def workspace(root: Path, ids=("hop-ban",), **fields) -> Path:
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    for i in ids:
-        (root / "announcements" / f"{i}.md").write_text(
-            announcement_text(i, body=SHORT, repeat="1", languages="[vi]", **fields), encoding="utf-8")
+    make_workspace(root, announcements={
+        i: announcement_text(i, body=SHORT, repeat="1", languages="[vi]", **fields) for i in ids})
     r = run(root, "approve", str(root / "announcements"), "--by", "Lò Văn Minh")
     assert r.returncode == 0, r.stderr
     return root

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CONFIG
+from conftest import CONFIG, make_workspace
 from test_review_web import add, write_tone
 
 from broadcast.core import db
@@ -38,11 +38,9 @@ PASSWORD = "mật khẩu xã Chiềng Sinh"   # NFC, as hash_password stores it
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def make_workspace(root: Path, review_toml: str = "") -> Path:
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "broadcast.toml").write_text(CONFIG + (f"\n[review]\n{review_toml}\n" if review_toml else ""),
-                                         encoding="utf-8")
+def review_workspace(root: Path, review_toml: str = "") -> Path:
+    """The conftest workspace with `review_toml` as its [review] table and one stored recording."""
+    make_workspace(root, CONFIG + (f"\n[review]\n{review_toml}\n" if review_toml else ""))
     write_tone(root / "feedback" / "store" / "voice.wav", seconds=1.0)
     return root
 
@@ -133,7 +131,7 @@ def serve(tmp_path):
     started: list[Serve] = []
 
     def start(review_toml: str = "", *args: str) -> Serve:
-        root = make_workspace(tmp_path / f"ws{len(started)}", review_toml)
+        root = review_workspace(tmp_path / f"ws{len(started)}", review_toml)
         started.append(Serve(root, *args))
         started[-1].root = root
         return started[-1]
@@ -220,7 +218,7 @@ def serve_refused(root: Path) -> subprocess.CompletedProcess:
 
 
 def test_trusted_proxies_must_be_addresses(tmp_path):
-    root = make_workspace(tmp_path / "ws", 'trusted_proxies = ["proxy.lan"]')
+    root = review_workspace(tmp_path / "ws", 'trusted_proxies = ["proxy.lan"]')
     result = serve_refused(root)
     assert result.returncode == 2, result.stdout + result.stderr
     output = result.stdout + result.stderr

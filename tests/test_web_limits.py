@@ -13,7 +13,7 @@ import time
 
 import pytest
 from test_review_web import add
-from test_web_auth import CSRF_RE, PASSWORD, make_workspace, serve, serve_refused  # noqa: F401
+from test_web_auth import CSRF_RE, PASSWORD, review_workspace, serve, serve_refused  # noqa: F401
 
 from broadcast.core import db
 from broadcast.core.config import load_workspace
@@ -192,7 +192,7 @@ def test_loopback_mode_allows_only_loopback_names(serve):
 def test_allowed_hosts_must_be_host_names(tmp_path):
     for n, (value, message) in enumerate((('"may-xa"', "must be a list"), ('["*"]', "'*' is not a host name"),
                                           ('["may xa"]', "is not a host name"))):
-        result = serve_refused(make_workspace(tmp_path / f"ws{n}", f"allowed_hosts = {value}"))
+        result = serve_refused(review_workspace(tmp_path / f"ws{n}", f"allowed_hosts = {value}"))
         output = result.stdout + result.stderr
         assert result.returncode == 2 and "review.allowed_hosts" in output, output
         assert message in output and "Traceback" not in output
