@@ -30,8 +30,9 @@ def in_dialect(ddl: str, words: dict[str, str]) -> str:
 
 
 # Append-only: every approval (and later every production, import, review action) is a row;
-# each row carries the hash of the previous one, so an edit made outside the project shows.
-# The triggers that refuse UPDATE and DELETE differ by dialect.
+# each row carries the hash of the previous one (core/hashchain.py), so an edit made outside
+# the project shows. The triggers that refuse UPDATE and DELETE differ by dialect
+# (append_only here, pg.append_only for PostgreSQL).
 AUDIT_LOG = """
         CREATE TABLE audit_log (
             seq $ID,
@@ -48,14 +49,19 @@ AUDIT_LOG = """
         """
 
 
+def append_only(table: str) -> str:
+    """SQLite's triggers that refuse UPDATE and DELETE on `table`."""
+    return f"""
+        CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
+        """
+
+
 @migration
 def m001_audit_log(conn: sqlite3.Connection) -> None:
-    run_script(conn, in_dialect(AUDIT_LOG, SQLITE_WORDS) + """
-        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-        """)
+    run_script(conn, in_dialect(AUDIT_LOG, SQLITE_WORDS) + append_only("audit_log"))
 
 
 def run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -122,8 +128,12 @@ def migrate(conn: sqlite3.Connection) -> None:
 # Citizens' voice feedback awaiting review (broadcast/feedback/queue.py). One row per distinct
 # recording (sha256); the machine transcript is never overwritten, a reviewer's correction
 # sits beside it; `version` rises on every change (optimistic concurrency for the web page).
-FEEDBACK_QUEUE = """
-        CREATE TABLE feedback_items (
+# The two tables are written once, as m002 made them: m004 rebuilds them from the same text
+# ($NEXT the new tables' suffix, $STATUSES the statuses allowed, $CASE_COLUMNS the columns it
+# adds). This text is m002's: a later change of the queue is a new migration, not an edit here.
+QUEUE_STATUSES = "'new', 'in-review', 'resolved', 'dismissed'"
+QUEUE_TABLES = """
+        CREATE TABLE feedback_items$NEXT (
             id $ID,
             source_name TEXT NOT NULL,
             sha256 TEXT NOT NULL UNIQUE,
@@ -136,32 +146,40 @@ FEEDBACK_QUEUE = """
             corrected_transcript TEXT,
             announcement_id TEXT,
             area TEXT,
-            status TEXT NOT NULL DEFAULT 'new'
-                CHECK (status IN ('new', 'in-review', 'resolved', 'dismissed')),
+            status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ($STATUSES)),
             reviewer TEXT,
             note TEXT,
             backend TEXT,
             model TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
-            version INTEGER NOT NULL DEFAULT 1
+            version INTEGER NOT NULL DEFAULT 1$CASE_COLUMNS
         );
+        CREATE TABLE feedback_tags$NEXT (
+            item_id $REF NOT NULL REFERENCES feedback_items$NEXT(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            PRIMARY KEY (item_id, tag)
+        );
+        """
+QUEUE_INDEXES = """
         CREATE INDEX feedback_items_status ON feedback_items(status, received_at);
         CREATE INDEX feedback_items_area ON feedback_items(area);
         CREATE INDEX feedback_items_announcement ON feedback_items(announcement_id);
         CREATE INDEX feedback_items_received ON feedback_items(received_at);
-        CREATE TABLE feedback_tags (
-            item_id $REF NOT NULL REFERENCES feedback_items(id) ON DELETE CASCADE,
-            tag TEXT NOT NULL,
-            PRIMARY KEY (item_id, tag)
-        );
         CREATE INDEX feedback_tags_tag ON feedback_tags(tag);
         """
 
 
+def queue_tables(words: dict[str, str], *, suffix: str = "", statuses: str = QUEUE_STATUSES,
+                 case_columns: tuple[str, ...] = ()) -> str:
+    """QUEUE_TABLES in a dialect (SQLITE_WORDS, pg.PG_WORDS): as m002 made them, or m004's."""
+    columns = "".join(",\n            " + in_dialect(c, words) for c in case_columns)
+    return in_dialect(QUEUE_TABLES, {**words, "NEXT": suffix, "STATUSES": statuses, "CASE_COLUMNS": columns})
+
+
 @migration
 def m002_feedback_queue(conn: sqlite3.Connection) -> None:
-    run_script(conn, in_dialect(FEEDBACK_QUEUE, SQLITE_WORDS))
+    run_script(conn, queue_tables(SQLITE_WORDS) + QUEUE_INDEXES)
 
 
 # What went on air (broadcast/playout/asrun.py). Append-only and hash-chained like the audit
@@ -211,12 +229,7 @@ AS_RUN_LOG = """
 
 @migration
 def m003_as_run_log(conn: sqlite3.Connection) -> None:
-    run_script(conn, in_dialect(AS_RUN_LOG, SQLITE_WORDS) + """
-        CREATE TRIGGER as_run_log_no_update BEFORE UPDATE ON as_run_log
-        BEGIN SELECT RAISE(ABORT, 'as_run_log is append-only'); END;
-        CREATE TRIGGER as_run_log_no_delete BEFORE DELETE ON as_run_log
-        BEGIN SELECT RAISE(ABORT, 'as_run_log is append-only'); END;
-        """)
+    run_script(conn, in_dialect(AS_RUN_LOG, SQLITE_WORDS) + append_only("as_run_log"))
 
 
 # Feedback as cases (broadcast/feedback/cases.py): the category and the unit that handles an
@@ -226,8 +239,9 @@ def m003_as_run_log(conn: sqlite3.Connection) -> None:
 # voice reply made from the approved reply text, and the assignment history. Statuses become
 # new → assigned → answered → closed, with dismissed kept: 'in-review' (a reviewer had taken the
 # item) becomes 'assigned', 'resolved' becomes 'closed'. SQLite cannot change a CHECK constraint,
-# so the queue is rebuilt: copied into the new shape, the old tables dropped, the new renamed
-# (which also points feedback_tags' foreign key at the new table), the indexes made again.
+# so the queue is rebuilt: copied into the new shape (QUEUE_TABLES with the new statuses and
+# CASE_COLUMNS), the old tables dropped, the new renamed (which also points feedback_tags'
+# foreign key at the new table), the indexes made again.
 QUEUE_COLUMNS = ("id", "source_name", "sha256", "stored_path", "received_at", "duration", "language",
                  "transcript", "segments", "corrected_transcript", "announcement_id", "area", "reviewer",
                  "note", "backend", "model", "created_at", "updated_at", "version")
@@ -237,43 +251,6 @@ CASE_COLUMNS = ("category TEXT", "unit TEXT", "due_date TEXT", "contact TEXT", "
 CASE_STATUSES = "'new', 'assigned', 'answered', 'closed', 'dismissed'"
 CASE_STATUS_OF_QUEUE_STATUS = "CASE status WHEN 'in-review' THEN 'assigned' WHEN 'resolved' THEN 'closed' ELSE status END"
 CLOSED_AT_OF_QUEUE_STATUS = "CASE WHEN status = 'resolved' THEN updated_at END"
-FEEDBACK_ITEMS_AS_CASES = """
-        CREATE TABLE feedback_items_next (
-            id $ID,
-            source_name TEXT NOT NULL,
-            sha256 TEXT NOT NULL UNIQUE,
-            stored_path TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            duration $FLOAT NOT NULL,
-            language TEXT,
-            transcript TEXT NOT NULL,
-            segments TEXT NOT NULL DEFAULT '[]',
-            corrected_transcript TEXT,
-            announcement_id TEXT,
-            area TEXT,
-            status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ($STATUSES)),
-            reviewer TEXT,
-            note TEXT,
-            backend TEXT,
-            model TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            version INTEGER NOT NULL DEFAULT 1,
-            $CASE_COLUMNS
-        );
-        CREATE TABLE feedback_tags_next (
-            item_id $REF NOT NULL REFERENCES feedback_items_next(id) ON DELETE CASCADE,
-            tag TEXT NOT NULL,
-            PRIMARY KEY (item_id, tag)
-        );
-        """
-QUEUE_INDEXES = """
-        CREATE INDEX feedback_items_status ON feedback_items(status, received_at);
-        CREATE INDEX feedback_items_area ON feedback_items(area);
-        CREATE INDEX feedback_items_announcement ON feedback_items(announcement_id);
-        CREATE INDEX feedback_items_received ON feedback_items(received_at);
-        CREATE INDEX feedback_tags_tag ON feedback_tags(tag);
-        """
 # The new indexes and the assignment history, the same in both dialects.
 FEEDBACK_CASES = """
         CREATE INDEX feedback_items_due ON feedback_items(due_date);
@@ -296,9 +273,7 @@ FEEDBACK_CASES = """
 
 @migration
 def m004_feedback_cases(conn: sqlite3.Connection) -> None:
-    words = {**SQLITE_WORDS, "STATUSES": CASE_STATUSES,
-             "CASE_COLUMNS": ",\n            ".join(in_dialect(c, SQLITE_WORDS) for c in CASE_COLUMNS)}
-    run_script(conn, in_dialect(FEEDBACK_ITEMS_AS_CASES, words))
+    run_script(conn, queue_tables(SQLITE_WORDS, suffix="_next", statuses=CASE_STATUSES, case_columns=CASE_COLUMNS))
     columns = ", ".join(QUEUE_COLUMNS)
     conn.execute(f"INSERT INTO feedback_items_next ({columns}, status, closed_at)"
                  f" SELECT {columns}, {CASE_STATUS_OF_QUEUE_STATUS}, {CLOSED_AT_OF_QUEUE_STATUS}"
