@@ -53,6 +53,33 @@ def _run_limit(text: str) -> float:
     return 30.0 + len(text) / 20.0
 
 
+class PackageEngine:
+    """What an engine that is a Python package says of itself: its version (that of the first
+    of `dists` installed, "missing" when none is), and whether `module` can be imported here
+    (`missing`, saying how to install it, when it cannot)."""
+
+    module: str
+    dists: tuple[str, ...]
+    title: str    # the package's name in `installed()`
+    missing: str
+
+    def version(self) -> str:
+        for dist in self.dists:
+            try:
+                return importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        return "missing"
+
+    def absent(self) -> bool:
+        return importlib.util.find_spec(self.module) is None
+
+    def installed(self) -> tuple[bool, str]:
+        if self.absent():
+            return False, self.missing
+        return True, f"{self.title} {self.version()}"
+
+
 class EspeakEngine:
     """espeak-ng through a subprocess: text on stdin (no shell, no quoting), WAV on stdout."""
 
@@ -166,12 +193,14 @@ def probe_network(host: str, port: int, timeout: float = PROBE_TIMEOUT_S) -> tup
     return answer
 
 
-class GttsEngine:
+class GttsEngine(PackageEngine):
     """Google's online voices through gTTS. `client` is the gTTS class (or anything with its
     interface: `client(text=, lang=, tld=, slow=, timeout=)` then `.write_to_fp(fp)`), so tests
     can put a fake in place of the network."""
 
     name = "gtts"
+    module, dists, title = "gtts", ("gTTS",), "gTTS"
+    missing = "the gTTS package is not installed (pip install gTTS)"
 
     def __init__(self, client: Callable | None = None, probe: Callable[[str, int], tuple[bool, str]] | None = None,
                  port: int = 443) -> None:
@@ -186,16 +215,8 @@ class GttsEngine:
             return gTTS
         return self._client
 
-    def version(self) -> str:
-        try:
-            return importlib.metadata.version("gTTS")
-        except importlib.metadata.PackageNotFoundError:
-            return "missing"
-
-    def installed(self) -> tuple[bool, str]:
-        if self._client is None and importlib.util.find_spec("gtts") is None:
-            return False, "the gTTS package is not installed (pip install gTTS)"
-        return True, f"gTTS {self.version()}"
+    def absent(self) -> bool:
+        return self._client is None and super().absent()
 
     def voice_for(self, lang: str) -> str | None:
         """gTTS's language code for a tag, when Google's voices include it (a list inside gTTS)."""
@@ -210,8 +231,8 @@ class GttsEngine:
         return f"translate.google.{voice.setting('tld', 'com')}"
 
     def available(self, voice: Voice) -> tuple[bool, str]:
-        if self._client is None and importlib.util.find_spec("gtts") is None:
-            return False, "the gTTS package is not installed (pip install gTTS)"
+        if self.absent():
+            return False, self.missing
         return self._probe(self.host(voice), self.port)
 
     def fingerprint_extra(self, voice: Voice) -> str:
@@ -263,26 +284,17 @@ def file_digest(path) -> str:
     return _file_digest(str(path), st.st_size, st.st_mtime_ns)
 
 
-class PiperEngine:
+class PiperEngine(PackageEngine):
     """A local Piper voice (`model = "x.onnx"` with `x.onnx.json` beside it) through piper-tts.
     `rate` is a speed factor (1.0 = the model's own pace, 0.9 = 10 % slower)."""
 
     name = "piper"
-
-    def version(self) -> str:
-        try:
-            return importlib.metadata.version("piper-tts")
-        except importlib.metadata.PackageNotFoundError:
-            return "missing"
-
-    def installed(self) -> tuple[bool, str]:
-        if importlib.util.find_spec("piper") is None:
-            return False, "piper-tts is not installed (pip install 'broadcast[piper]')"
-        return True, f"piper-tts {self.version()}"
+    module, dists, title = "piper", ("piper-tts",), "piper-tts"
+    missing = "piper-tts is not installed (pip install 'broadcast[piper]')"
 
     def available(self, voice: Voice) -> tuple[bool, str]:
-        if importlib.util.find_spec("piper") is None:
-            return False, "piper-tts is not installed (pip install 'broadcast[piper]')"
+        if self.absent():
+            return False, self.missing
         model = voice.model_path()
         if model is None:
             return False, "no model file named (model = \"….onnx\")"
@@ -325,28 +337,17 @@ class PiperEngine:
         return samples.astype(np.float32).reshape(-1), int(piper_voice.config.sample_rate)
 
 
-class CoquiEngine:
+class CoquiEngine(PackageEngine):
     """A Coqui TTS model folder the user copied into voices/ (`model = "folder"` holding the
     checkpoint `*.pth` and `config.json`). Optional: needs the [coqui] extra (torch 2.9.1)."""
 
     name = "coqui"
-
-    def version(self) -> str:
-        for dist in ("coqui-tts", "TTS"):
-            try:
-                return importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                continue
-        return "missing"
-
-    def installed(self) -> tuple[bool, str]:
-        if importlib.util.find_spec("TTS") is None:
-            return False, "Coqui TTS is not installed: install the [coqui] extra (pip install 'broadcast[coqui]')"
-        return True, f"Coqui TTS {self.version()}"
+    module, dists, title = "TTS", ("coqui-tts", "TTS"), "Coqui TTS"
+    missing = "Coqui TTS is not installed: install the [coqui] extra (pip install 'broadcast[coqui]')"
 
     def available(self, voice: Voice) -> tuple[bool, str]:
-        if importlib.util.find_spec("TTS") is None:
-            return False, "Coqui TTS is not installed: install the [coqui] extra (pip install 'broadcast[coqui]')"
+        if self.absent():
+            return False, self.missing
         folder = voice.model_path()
         if folder is None:
             return False, "no model folder named (model = \"folder in voices/\")"
