@@ -75,6 +75,17 @@ def _answer_days(value: object) -> int | None:
     return value
 
 
+def _days(table: dict, key: str, where: str, example: int, problems: list, *, fallback: object,
+          what: str = "working days") -> int | None:
+    """`table[key]` (`fallback` when it is left out) as a number of days: 1 … MAX_ANSWER_DAYS;
+    None, with the problem added to `problems`, when it is not one."""
+    days = _answer_days(table.get(key, fallback))
+    if days is None:
+        problems.append((where, f"{table.get(key)!r} is not a number of {what}",
+                         f"a whole number from 1 to {MAX_ANSWER_DAYS}, e.g. {key} = {example}"))
+    return days
+
+
 @functools.lru_cache(maxsize=1)
 def default_feedback() -> dict:
     """The `[feedback]` table `broadcast init` writes (FEEDBACK_TEMPLATE, inside config's
@@ -121,10 +132,9 @@ def feedback_rules(section: object) -> tuple[FeedbackRules, list[tuple[str, str,
         if not isinstance(name, str) or not name.strip():
             problems.append((f"{where}.name", "must be the category's name", None))
             name = cat_id
-        days = _answer_days(spec.get("days", section.get("days", DEFAULT_ANSWER_DAYS)))
+        days = _days(spec, "days", f"{where}.days", DEFAULT_ANSWER_DAYS, problems,
+                     fallback=section.get("days", DEFAULT_ANSWER_DAYS))
         if days is None:
-            problems.append((f"{where}.days", f"{spec.get('days')!r} is not a number of working days",
-                             f"a whole number from 1 to {MAX_ANSWER_DAYS}, e.g. days = 10"))
             continue
         unit = spec.get("unit")
         if unit is not None and unit not in units and default_categories:
@@ -145,16 +155,10 @@ def feedback_rules(section: object) -> tuple[FeedbackRules, list[tuple[str, str,
         except ValueError as exc:
             problems.append(("feedback.holidays", str(exc),
                              'write "YYYY-MM-DD" for one day, "MM-DD" for a holiday every year'))
-    days = _answer_days(section.get("days", DEFAULT_ANSWER_DAYS))
-    if days is None:
-        problems.append(("feedback.days", f"{section.get('days')!r} is not a number of working days",
-                         f"a whole number from 1 to {MAX_ANSWER_DAYS}, e.g. days = 10"))
-        days = DEFAULT_ANSWER_DAYS
-    link_days = _answer_days(section.get("link_days", DEFAULT_LINK_DAYS))
-    if link_days is None:
-        problems.append(("feedback.link_days", f"{section.get('link_days')!r} is not a number of days",
-                         f"a whole number from 1 to {MAX_ANSWER_DAYS}, e.g. link_days = 14"))
-        link_days = DEFAULT_LINK_DAYS
+    days = _days(section, "days", "feedback.days", DEFAULT_ANSWER_DAYS, problems,
+                 fallback=DEFAULT_ANSWER_DAYS) or DEFAULT_ANSWER_DAYS
+    link_days = _days(section, "link_days", "feedback.link_days", DEFAULT_LINK_DAYS, problems,
+                      fallback=DEFAULT_LINK_DAYS, what="days") or DEFAULT_LINK_DAYS
     return FeedbackRules(units, categories, tuple(holidays), days, link_days), problems
 
 
