@@ -109,18 +109,55 @@ def ws(tmp_path: Path) -> WorkspaceHelper:
     return WorkspaceHelper(make_workspace(tmp_path / "ws"))
 
 
-def write_wav(path: Path, samples, rate: int = 16000) -> Path:
-    """16-bit mono WAV of float samples in [-1, 1]."""
-    import wave
-
+def tone(seconds: float, freq: float = 440.0, amplitude: float = 0.3, rate: int = 16000, *,
+         dbfs: float | None = None, phase: float = 0.0):
+    """float32 samples of a sine: `amplitude` (or a level in `dbfs`, full scale = 0) at `freq` Hz."""
     import numpy as np
 
+    level = amplitude if dbfs is None else 10 ** (dbfs / 20)
+    t = np.arange(int(seconds * rate)) / rate
+    return (level * np.sin(2 * np.pi * freq * t + phase)).astype(np.float32)
+
+
+def speech_like(seconds: float, rate: int, seed: int = 7):
+    """Reddish noise with a 4 Hz syllable envelope and pauses, peaking at 0.9: peaky, like speech."""
+    import numpy as np
+    from scipy.signal import lfilter
+
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    x = lfilter([1.0], [1.0, -0.95], np.random.default_rng(seed).standard_normal(n))
+    x *= (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2 * (np.sin(2 * np.pi * 0.3 * t) > -0.3)
+    return (0.9 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def pcm16(samples):
+    """16-bit PCM of float samples in [-1, 1] (clipped), as write_wav stores them; int16 passes as is."""
+    import numpy as np
+
+    samples = np.asarray(samples)
+    if samples.dtype == np.int16:
+        return samples.astype("<i2")
+    return (np.clip(samples, -1, 1) * 32767).astype("<i2")
+
+
+def write_wav(path: Path, samples, rate: int = 16000) -> Path:
+    """16-bit WAV of float samples in [-1, 1] (or int16 PCM, written as is); a 2-D array
+    (frames × channels) is written with that many channels."""
+    import wave
+
+    pcm = pcm16(samples)
     with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        w.writeframes(pcm.tobytes())
     return path
+
+
+def write_tone(path: Path, seconds: float, freq: float = 440.0, amplitude: float = 0.3, rate: int = 16000) -> Path:
+    """A mono 16-bit WAV of `tone(seconds, freq, amplitude, rate)`."""
+    return write_wav(path, tone(seconds, freq, amplitude, rate), rate)
 
 
 def read_wav(path: Path):

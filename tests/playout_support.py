@@ -11,14 +11,15 @@ import sqlite3
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
 
-import conftest
 from broadcast.cli.root import cli
+
+import conftest
+from conftest import read_wav  # noqa: F401  (the playout tests take it from here)
 
 DAY = "2099-12-14"
 CONFIG = """\
@@ -141,12 +142,6 @@ def wait_for(predicate, timeout: float, what: str, step: float = 0.1):
             return got
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path)) as w:
-        data = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-        return data, w.getframerate()
 
 
 def decode(path: Path, rate: int = 44100) -> np.ndarray:

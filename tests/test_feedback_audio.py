@@ -4,11 +4,12 @@ hallucination guard (no model needed)."""
 from __future__ import annotations
 
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import write_tone
 
 from broadcast.feedback import audio
 from broadcast.feedback.models import AudioError, Segment
@@ -17,15 +18,7 @@ from broadcast.transcription.guard import apply_guard, collapse_loops, known_phr
 from broadcast.transcription.transcribe import _cut_blocks
 
 
-def tone(path: Path, seconds: float = 2.0, rate: int = 22050, freq: float = 440.0) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
+RATE = 22050   # recordings here are not at the recogniser's rate
 
 
 def ffmpeg(*args: str) -> None:
@@ -33,7 +26,7 @@ def ffmpeg(*args: str) -> None:
 
 
 def test_decodes_to_16k_mono_float32(tmp_path):
-    wav = tone(tmp_path / "a.wav", 2.0)
+    wav = write_tone(tmp_path / "a.wav", 2.0, rate=RATE)
     m4a = tmp_path / "a.m4a"
     ffmpeg("-i", str(wav), "-ac", "2", "-c:a", "aac", "-b:a", "48k", str(m4a))
     for path in (wav, m4a):
@@ -45,7 +38,7 @@ def test_decodes_to_16k_mono_float32(tmp_path):
 
 
 def test_blocks_are_bounded_and_cut_at_quiet_points(tmp_path):
-    wav = tone(tmp_path / "long.wav", 25.0, rate=16000)
+    wav = write_tone(tmp_path / "long.wav", 25.0, rate=16000)
     blocks = list(media.iter_blocks(wav, block_seconds=10))
     assert [b.size for b in blocks] == [160000, 160000, 80000]
     rng = np.random.default_rng(1)
@@ -58,7 +51,7 @@ def test_blocks_are_bounded_and_cut_at_quiet_points(tmp_path):
 
 @pytest.fixture
 def bad_files(tmp_path) -> dict[str, tuple[Path, str]]:
-    good = tone(tmp_path / "good.wav", 3.0)
+    good = write_tone(tmp_path / "good.wav", 3.0, rate=RATE)
     m4a = tmp_path / "good.m4a"
     ffmpeg("-i", str(good), "-c:a", "aac", str(m4a))
     files = {}
@@ -89,8 +82,8 @@ def test_each_bad_file_gets_its_error(bad_files, kind):
 
 def test_collect_files_walks_folders(tmp_path):
     (tmp_path / "in" / "sub").mkdir(parents=True)
-    tone(tmp_path / "in" / "b.wav")
-    tone(tmp_path / "in" / "sub" / "a.WAV")
+    write_tone(tmp_path / "in" / "b.wav", 2.0, rate=RATE)
+    write_tone(tmp_path / "in" / "sub" / "a.WAV", 2.0, rate=RATE)
     (tmp_path / "in" / "readme.txt").write_text("x")
     (tmp_path / "in" / ".hidden.wav").write_bytes(b"")
     files, missing = audio.collect_files([tmp_path / "in", tmp_path / "in" / "b.wav", tmp_path / "nope.wav"])
@@ -99,7 +92,7 @@ def test_collect_files_walks_folders(tmp_path):
 
 
 def test_store_is_atomic_and_idempotent(tmp_path):
-    src = tone(tmp_path / "voice.WAV")
+    src = write_tone(tmp_path / "voice.WAV", 2.0, rate=RATE)
     sha = audio.sha256_file(src)
     stored = audio.store_original(src, tmp_path / "store", sha)
     assert stored.name == f"{sha}.wav" and stored.read_bytes() == src.read_bytes()

@@ -8,9 +8,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CONFIG, make_workspace
+from conftest import CONFIG, make_workspace, write_tone
 from test_feedback_cases import FEEDBACK
-from test_review_web import ARTIFACTS, Server, add, browser, browser_login, write_tone  # noqa: F401 (browser: a fixture)
+from test_review_web import ARTIFACTS, Server, add, browser, browser_login  # noqa: F401 (browser: a fixture)
 
 from broadcast.core import audit, db
 from broadcast.core.config import load_workspace
@@ -22,7 +22,7 @@ RED = "rgb(164, 0, 0)"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     root = make_workspace(tmp_path_factory.mktemp("cases-web") / "ws", CONFIG + FEEDBACK)
-    write_tone(root / "feedback" / "store" / "voice.wav")
+    write_tone(root / "feedback" / "store" / "voice.wav", 4.0)
     now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(microsecond=0)
     w = load_workspace(root)
     conn = db.connect(w.db_path)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
-from scipy.signal import lfilter
+from conftest import speech_like, tone
 
 from broadcast import mastering
 from broadcast.mastering import (
@@ -33,29 +33,13 @@ TAGS = {"title": "Lịch tiêm chủng <tháng 12>", "language": "vi", "announce
         "approval_sha256": "ab" * 32, "artist": "Đài truyền thanh xã Chiềng Sinh"}
 
 
-def tone(freq: float, dbfs: float, seconds: float, rate: int = RATE) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (10 ** (dbfs / 20) * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def speech_like(seconds: float, rate: int = RATE, seed: int = 7) -> np.ndarray:
-    """Reddish noise with a 4 Hz syllable envelope and pauses: peaky, like speech."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * rate)
-    t = np.arange(n) / rate
-    noise = lfilter([1.0], [1.0, -0.95], rng.standard_normal(n))
-    env = (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2 * (np.sin(2 * np.pi * 0.3 * t) > -0.3)
-    x = noise * env
-    return (0.9 * x / np.max(np.abs(x))).astype(np.float32)
-
-
 def loud_clipped(seconds: float, rate: int = RATE) -> np.ndarray:
     rng = np.random.default_rng(3)
     return np.clip(rng.standard_normal(int(seconds * rate)) * 0.8, -1, 1).astype(np.float32)
 
 
 SIGNALS = {
-    "quiet-tone": lambda: (tone(1000, -30, 3.0), RATE),
+    "quiet-tone": lambda: (tone(3.0, 1000, dbfs=-30, rate=RATE), RATE),
     "loud-clipped": lambda: (loud_clipped(3.0), RATE),
     "speech-like-22k": lambda: (speech_like(5.0, 22050), 22050),
 }
@@ -122,7 +106,7 @@ def test_master_meets_profile_measured_independently(mastered, signal, profile):
 
 def test_loudspeaker_is_band_limited(mastered, tmp_path):
     """A 60 Hz hum is mostly gone from the loudspeaker master (high-pass at ~150 Hz)."""
-    samples = tone(60, -20, 3.0) + tone(1000, -20, 3.0)
+    samples = tone(3.0, 60, dbfs=-20, rate=RATE) + tone(3.0, 1000, dbfs=-20, rate=RATE)
     programme = build_programme(samples, RATE, ident=None, ident_rate=None, readings=1, attention=False)
     out = master(programme, "loudspeaker", tmp_path / "hum.mp3")
     decoded, rate = decode_file(out.path)
@@ -166,7 +150,7 @@ def test_missed_target_after_correction_raises_and_leaves_nothing(tmp_path, monk
         (lambda s_r: (s_r[0] * np.float32(10 ** (-3 / 20)) if Path(path).name.endswith(".part")
                       else s_r[0], s_r[1]))(real_decode(path, rate))))
     monkeypatch.setattr(render, "_encode", _quiet_encode(render._encode))
-    programme = build_programme(tone(1000, -20, 2.0), RATE, ident=None, ident_rate=None, readings=1,
+    programme = build_programme(tone(2.0, 1000, dbfs=-20, rate=RATE), RATE, ident=None, ident_rate=None, readings=1,
                                 attention=False)
     dest = tmp_path / "x.m4a"
     with pytest.raises(MasteringError, match="after one correction") as err:
@@ -214,8 +198,8 @@ def test_attention_signal_has_853_and_960_hz():
 
 
 def test_programme_layout():
-    reading = tone(500, -10, 2.0, rate=22050)
-    ident = tone(700, -10, 1.0, rate=16000)
+    reading = tone(2.0, 500, dbfs=-10, rate=22050)
+    ident = tone(1.0, 700, dbfs=-10, rate=16000)
     p = build_programme(reading, 22050, ident=ident, ident_rate=16000, readings=3, attention=True)
     assert p.sample_rate == 44100
     start, end = p.first_reading
@@ -235,5 +219,5 @@ def test_programme_layout():
 
 
 def test_programme_without_attention_or_ident_starts_with_the_reading():
-    p = build_programme(tone(500, -10, 1.0), RATE, ident=None, ident_rate=None, readings=1, attention=False)
+    p = build_programme(tone(1.0, 500, dbfs=-10, rate=RATE), RATE, ident=None, ident_rate=None, readings=1, attention=False)
     assert p.first_reading == (0.0, pytest.approx(1.0))

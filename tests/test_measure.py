@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import pyloudnorm
 import pytest
-from scipy.signal import lfilter, resample_poly
+from scipy.signal import resample_poly
 
-from conftest import write_wav
+from conftest import speech_like, tone, write_wav
 
 from broadcast import mastering
 from broadcast.media.decode import decode_file
@@ -21,26 +21,15 @@ from broadcast.media.filters import resample
 from broadcast.media.loudness import integrated_loudness, measure_pcm, true_peak
 
 
-def sine(freq: float, amplitude: float, seconds: float, rate: int) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq * t + 0.3)).astype(np.float32)
-
-
-def speech_like(seconds: float, rate: int, seed: int = 7) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    n = int(seconds * rate)
-    t = np.arange(n) / rate
-    x = lfilter([1.0], [1.0, -0.95], rng.standard_normal(n))
-    x *= (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2 * (np.sin(2 * np.pi * 0.3 * t) > -0.3)
-    return (0.9 * x / np.max(np.abs(x))).astype(np.float32)
+PHASE = 0.3    # the sines here start off zero
 
 
 @pytest.mark.parametrize("rate", [44100, 48000])
 def test_full_scale_997_hz_sine_reads_minus_3_01_lufs(rate):
-    assert integrated_loudness(sine(997, 1.0, 5.0, rate), rate) == pytest.approx(-3.01, abs=0.02)
+    assert integrated_loudness(tone(5.0, 997, 1.0, rate, phase=PHASE), rate) == pytest.approx(-3.01, abs=0.02)
 
 
-@pytest.mark.parametrize("make", [lambda r: speech_like(20, r), lambda r: sine(440, 0.1, 3, r),
+@pytest.mark.parametrize("make", [lambda r: speech_like(20, r), lambda r: tone(3, 440, 0.1, r, phase=PHASE),
                                   lambda r: np.clip(np.random.default_rng(1).standard_normal(3 * r), -1, 1)])
 def test_loudness_agrees_with_pyloudnorm(make):
     x = np.asarray(make(44100), dtype=np.float32)
@@ -59,8 +48,8 @@ def test_loudness_of_silence_and_short_audio_is_minus_inf():
 @pytest.mark.parametrize("name, x", [
     ("speech", speech_like(8, 44100)),
     ("speech-limited", np.clip(speech_like(8, 44100) * 3, -0.8, 0.8)),
-    ("tone", sine(1000, 0.3, 2, 44100)),
-    ("quarter-rate sine", sine(11025.3, 0.5, 2, 44100)),
+    ("tone", tone(2, 1000, 0.3, 44100, phase=PHASE)),
+    ("quarter-rate sine", tone(2, 11025.3, 0.5, 44100, phase=PHASE)),
     ("noise", np.clip(np.random.default_rng(3).standard_normal(44100) * 0.8, -1, 1)),
     ("step", np.r_[np.zeros(500), np.full(100, 0.1), np.zeros(500)]),
 ])
@@ -93,7 +82,7 @@ def test_measure_matches_the_ffmpeg_program(tmp_path):
 
 
 def test_resample_keeps_length_and_level():
-    x = sine(440, 0.5, 2.0, 22050)
+    x = tone(2.0, 440, 0.5, 22050, phase=PHASE)
     y = resample(x, 22050, 44100)
     assert abs(len(y) - 2 * len(x)) <= 64
     assert float(np.max(np.abs(y[1000:-1000]))) == pytest.approx(0.5, abs=0.01)

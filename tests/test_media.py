@@ -4,11 +4,11 @@ WAV included), the errors for bad files, the resampler, encoding and encoder_id.
 from __future__ import annotations
 
 import subprocess
-import wave
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import pcm16, tone, write_tone, write_wav
 
 from broadcast.media import encode as encode_mod
 from broadcast.media.decode import decode_bytes, decode_file, iter_blocks, probe
@@ -18,22 +18,8 @@ from broadcast.media.filters import resample
 from broadcast.media.loudness import measure_pcm
 
 
-def pcm16(seconds: float, rate: int, freq: float = 440.0, amplitude: float = 0.3) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2")
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-    return path
-
-
 def test_decode_file_keeps_rate_and_exact_16_bit_samples(tmp_path):
-    samples = pcm16(1.5, 22050)
+    samples = pcm16(tone(1.5, rate=22050))
     path = write_wav(tmp_path / "a.wav", samples, 22050)
     decoded, rate = decode_file(path)
     assert rate == 22050 and decoded.dtype == np.float32
@@ -44,8 +30,8 @@ def test_decode_file_keeps_rate_and_exact_16_bit_samples(tmp_path):
 
 
 def test_decode_file_to_a_rate_downmixes_and_resamples_as_the_ffmpeg_program(tmp_path):
-    stereo = np.stack([pcm16(2.0, 48000), pcm16(2.0, 48000, freq=300.0)], axis=1)
-    path = write_wav(tmp_path / "s.wav", stereo, 48000, channels=2)
+    stereo = np.stack([pcm16(tone(2.0, rate=48000)), pcm16(tone(2.0, 300.0, rate=48000))], axis=1)
+    path = write_wav(tmp_path / "s.wav", stereo, 48000)
     decoded, rate = decode_file(path, 16000)
     cli = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "f32le",
                           "pipe:1"], capture_output=True, check=True).stdout
@@ -78,7 +64,7 @@ def test_decode_bytes_of_mp3_at_a_given_rate(tmp_path):
 
 @pytest.mark.parametrize("cut", ["wav", "m4a", "empty", "garbage"])
 def test_bad_files_raise_audio_error_naming_the_file(tmp_path, cut):
-    good = write_wav(tmp_path / "good.wav", pcm16(3.0, 22050), 22050)
+    good = write_tone(tmp_path / "good.wav", 3.0, rate=22050)
     if cut == "wav":
         path = tmp_path / "cut.wav"
         path.write_bytes(good.read_bytes()[:30000])
@@ -114,7 +100,7 @@ def test_missing_file_is_an_audio_error(tmp_path):
 
 @pytest.mark.parametrize("rate, to_rate", [(22050, 44100), (48000, 16000), (16000, 16000)])
 def test_resample_keeps_duration_frequency_and_level(rate, to_rate):
-    x = pcm16(2.0, rate, freq=440.0).astype(np.float32) / 32768
+    x = pcm16(tone(2.0, 440.0, rate=rate)).astype(np.float32) / 32768
     y = resample(x, rate, to_rate)
     assert y.dtype == np.float32
     assert abs(len(y) - 2.0 * to_rate) <= 64
@@ -127,7 +113,7 @@ def test_resample_keeps_duration_frequency_and_level(rate, to_rate):
 
 
 def test_resample_takes_int_and_stereo_input():
-    stereo = np.stack([pcm16(1.0, 8000), pcm16(1.0, 8000)], axis=1)
+    stereo = np.stack([pcm16(tone(1.0, rate=8000)), pcm16(tone(1.0, rate=8000))], axis=1)
     y = resample(stereo, 8000, 16000)
     assert y.ndim == 1 and abs(len(y) - 16000) <= 64
 
@@ -135,7 +121,7 @@ def test_resample_takes_int_and_stereo_input():
 @pytest.mark.parametrize("codec, container, suffix", [("libmp3lame", "mp3", ".mp3"), ("aac", "ipod", ".m4a")])
 def test_encode_round_trips_length_and_level(tmp_path, codec, container, suffix):
     rate = 44100
-    x = pcm16(3.0, rate, freq=1000.0).astype(np.float32) / 32768
+    x = pcm16(tone(3.0, 1000.0, rate=rate)).astype(np.float32) / 32768
     out = tmp_path / f"x{suffix}.part"             # the temp name mastering writes to
     encode_pcm(x, rate, out, codec=codec, bitrate_kbps=128 if codec != "aac" else 64, container=container,
                chain="alimiter=limit=0.5:level=0")

@@ -14,15 +14,13 @@ import re
 import subprocess
 import sys
 import threading
-import wave
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import CHROMIUM, CONFIG, announcement_text, make_workspace
+from conftest import CHROMIUM, CONFIG, announcement_text, make_workspace, write_tone
 
 from broadcast.core import db
 from broadcast.cli.root import cli
@@ -40,17 +38,6 @@ PHONE = {"width": 390, "height": 844}
 XSS = '<script>alert("xss")</script> <img src=x onerror="alert(2)"> lời nhắn'
 SEGMENTS = [(0.0, 1.5, "Đường vào bản Mến bị ngập", None), (1.5, 3.0, "xin xã cho người đến xem", None),
             (3.0, 4.0, "Hãy subscribe cho kênh", "known-phrase")]
-
-
-def write_tone(path: Path, seconds: float = 4.0, rate: int = 16000) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-    return path
 
 
 def add(conn, key: str, text: str, *, received: str, segments=None, audio: str | None = None, **kw) -> int:
@@ -106,7 +93,7 @@ class Server:
 def site(tmp_path_factory):
     root = make_workspace(tmp_path_factory.mktemp("review") / "ws",
                           announcements={"tiem-chung": announcement_text("tiem-chung")})
-    audio = write_tone(root / "feedback" / "store" / "voice.wav")
+    audio = write_tone(root / "feedback" / "store" / "voice.wav", 4.0)
     conn = db.connect(load_workspace(root).db_path)
     ids = {
         "voice": add(conn, "voice", " ".join(s[2] for s in SEGMENTS[:2]), received="2099-12-20T08:00:00+07:00",
@@ -510,7 +497,7 @@ def test_facets_lists_filter_choices(site):
 def test_a_recording_browsers_cannot_play_is_converted_for_the_player(browser, tmp_path):
     # Hotline systems and old phones send AMR, WMA, 3GP: Chromium plays none of them.
     root = make_workspace(tmp_path / "ws")
-    wav = write_tone(tmp_path / "tone.wav", seconds=3.0)
+    wav = write_tone(tmp_path / "tone.wav", 3.0)
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "wmav2",
                     str(root / "feedback" / "store" / "hotline.wma")], check=True)
     conn = db.connect(load_workspace(root).db_path)

@@ -8,9 +8,9 @@ import pytest
 
 from broadcast.core import pg
 from broadcast.feedback import queue
-from conftest import CONFIG, make_workspace
+from conftest import CONFIG, make_workspace, write_tone
 from pgserver import pg_server  # noqa: F401  (a fixture)
-from test_review_web import Server, add, csrf_of, http_login, write_tone
+from test_review_web import Server, add, csrf_of, http_login
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def pg_site(tmp_path_factory, pg_server):  # noqa: F811
     url = pg_server.new_database()
     root = make_workspace(tmp_path_factory.mktemp("review-pg") / "ws",
                           CONFIG + f'\n[feedback]\ndatabase_url = "{url}"\n')
-    write_tone(root / "feedback" / "store" / "voice.wav")
+    write_tone(root / "feedback" / "store" / "voice.wav", 4.0)
     conn = pg.connect(url)
     ids = {key: add(conn, key, text, received=f"2099-12-20T0{n}:00:00+07:00", audio="store/voice.wav", area="men")
            for n, (key, text) in enumerate([("bridge", "Cầu treo bản Ly Xôm bị hỏng"),

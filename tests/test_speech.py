@@ -24,7 +24,7 @@ from broadcast.speech import engines
 from broadcast.speech.engines import EspeakEngine, GttsEngine
 from broadcast.speech.voices import install_default_voices, load_voice_list, packaged_voices_dir
 
-from conftest import write_wav
+from conftest import tone, write_tone, write_wav
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "examples" / "announcements").glob("*.md"))
@@ -36,12 +36,6 @@ def body(path: Path) -> str:
 
 def rms_dbfs(samples: np.ndarray) -> float:
     return 20 * np.log10(float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) + 1e-12)
-
-
-
-def tone(seconds: float, amplitude: float = 0.3, rate: int = 16000) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
 
 
 def write_voices(ws, lang: str, toml: str) -> None:
@@ -169,7 +163,7 @@ def test_station_ident_synthesised(ws) -> None:
 
 
 def test_station_ident_prefers_a_recording(ws) -> None:
-    write_wav(ws.root / "voices" / "ident.wav", tone(2.5))
+    write_tone(ws.root / "voices" / "ident.wav", 2.5, 220)
     speech = station_ident(ws.load())
     assert (speech.engine, speech.voice) == ("recorded", "ident.wav")
 
@@ -466,7 +460,7 @@ TEXT_12_WORDS = "Ủy ban nhân dân xã thông báo lịch tiêm chủng cho tr
 
 
 def test_recording_loads_mono_float(tmp_path) -> None:
-    path = write_wav(tmp_path / "vi.wav", tone(4.0))
+    path = write_tone(tmp_path / "vi.wav", 4.0, 220)
     speech = load_recording(path, TEXT_12_WORDS, "vi")
     assert (speech.engine, speech.voice, speech.sample_rate) == ("recorded", "vi.wav", 16000)
     assert speech.samples.dtype == np.float32 and speech.duration == pytest.approx(4.0, abs=0.01)
@@ -491,16 +485,16 @@ def test_silent_recording_refused(tmp_path) -> None:
 
 
 def test_clipped_recording_warned(tmp_path) -> None:
-    path = write_wav(tmp_path / "blt.wav", np.clip(tone(4.0, amplitude=1.6), -1, 1))
+    path = write_wav(tmp_path / "blt.wav", np.clip(tone(4.0, 220, amplitude=1.6), -1, 1))
     speech = load_recording(path, TEXT_12_WORDS, "blt")
     assert len(speech.warnings) == 1 and "clipped" in speech.warnings[0] and "blt.wav" in speech.warnings[0]
 
 
 def test_implausible_duration_refused(tmp_path) -> None:
-    short = write_wav(tmp_path / "short.wav", tone(0.5))
+    short = write_tone(tmp_path / "short.wav", 0.5, 220)
     with pytest.raises(SpeechError, match="expected"):
         load_recording(short, " ".join(["chữ"] * 120), "vi")
-    long = write_wav(tmp_path / "long.wav", tone(60))
+    long = write_tone(tmp_path / "long.wav", 60, 220)
     with pytest.raises(SpeechError, match="wrong|expected"):
         load_recording(long, "Xin chào.", "vi")
 

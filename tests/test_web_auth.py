@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CONFIG, make_workspace
-from test_review_web import add, write_tone
+from conftest import CONFIG, make_workspace, write_tone
+from test_review_web import add
 
 from broadcast.core import db
 from broadcast.core.config import load_workspace
@@ -41,7 +41,7 @@ CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 def review_workspace(root: Path, review_toml: str = "") -> Path:
     """The conftest workspace with `review_toml` as its [review] table and one stored recording."""
     make_workspace(root, CONFIG + (f"\n[review]\n{review_toml}\n" if review_toml else ""))
-    write_tone(root / "feedback" / "store" / "voice.wav", seconds=1.0)
+    write_tone(root / "feedback" / "store" / "voice.wav", 1.0)
     return root
 
 

@@ -10,7 +10,8 @@ import re
 
 import pytest
 from playwright.sync_api import sync_playwright
-from test_review_web import CHROMIUM, CHROMIUM_ARGS, write_tone
+from conftest import CHROMIUM, write_tone
+from test_review_web import CHROMIUM_ARGS
 from test_web_auth import CSRF_RE, serve  # noqa: F401
 
 from broadcast.core import db
@@ -104,7 +105,7 @@ def test_an_unconvertible_recording_is_a_plain_415_and_ffmpeg_runs_once(serve):
     server = serve()
     store = server.root / "feedback" / "store"
     (store / "hong.amr").write_bytes(b"#!AMR\n" + bytes(range(256)) * 8)   # an AMR header, then noise
-    write_tone(store / "tot.wav", seconds=1.0)
+    write_tone(store / "tot.wav", 1.0)
     conn = db.connect(load_workspace(server.root).db_path)
     bad = put(conn, "hong.amr", "Alô", "store/hong.amr")
     client = server.sign_in()
