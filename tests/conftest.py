@@ -160,6 +160,21 @@ def write_tone(path: Path, seconds: float, freq: float = 440.0, amplitude: float
     return write_wav(path, tone(seconds, freq, amplitude, rate), rate)
 
 
+def speak(path: Path, text: str, voice: str = "vi", speed: int = 130) -> Path:
+    """A WAV of espeak-ng reading `text` (a citizen's call or a speaker's take, stood in for)."""
+    import subprocess
+
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
+    return path
+
+
+def spoken_clips(folder: Path, texts: dict[str, str], **kw) -> Path:
+    """`folder` with one `speak`-made NAME.wav per {name: text}."""
+    for name, text in texts.items():
+        speak(folder / f"{name}.wav", text, **kw)
+    return folder
+
+
 def read_wav(path: Path):
     """(float32 samples, rate) of a 16-bit mono WAV."""
     import wave

@@ -17,8 +17,9 @@ from broadcast.core.config import CONFIG_TEMPLATE, load_workspace
 from broadcast.core.errors import WorkspaceError
 from broadcast.feedback import cases, queue
 from broadcast.feedback.export import PHONE_MASK, csv_text
-from broadcast.feedback.models import QueueError, Segment, Transcript, VersionConflict
+from broadcast.feedback.models import QueueError, VersionConflict
 from pgserver import pg_server  # noqa: F401  (a fixture)
+from test_feedback_queue import conn, open_queue, transcript  # noqa: F401  (conn, open_queue: fixtures)
 
 # November 2025: Friday the 7th, Monday the 10th … ; the 24th (a Monday) is a holiday here.
 FEEDBACK = """
@@ -49,11 +50,6 @@ days = 15
 D = date.fromisoformat
 
 
-def transcript(text: str) -> Transcript:
-    return Transcript(text=text, segments=[Segment(0.0, 2.0, text, -0.3, 0.05, 1.1)], duration=2.0,
-                      language="vi", backend="faster-whisper", model="test")
-
-
 def new(sha: str, text: str = "Đường vào bản Mến bị ngập", received: str = "2025-11-07T08:00:00+07:00",
         **kw) -> queue.NewItem:
     return queue.NewItem(source_name=kw.pop("source_name", f"{sha}.m4a"), sha256=sha * 8,
@@ -69,21 +65,6 @@ def case_ws(ws):
 @pytest.fixture
 def rules(case_ws):
     return cases.Cases.of(case_ws.load())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def open_queue(request, tmp_path):
-    if request.param == "sqlite":
-        return lambda: db.connect(tmp_path / "queue" / "broadcast.db")
-    from broadcast.core import pg
-
-    url = request.getfixturevalue("pg_server").new_database()
-    return lambda: pg.connect(url)
-
-
-@pytest.fixture
-def conn(open_queue):
-    return open_queue()
 
 
 # ---------------------------------------------------------------------- configuration
@@ -240,7 +221,7 @@ def test_reply_to_a_group_and_versions(conn, rules):
 def test_contact_typed_or_from_the_recording(conn, rules, case_ws, tmp_path):
     w = case_ws.load()
     store = w.feedback_dir / "store"
-    store.mkdir(parents=True)
+    store.mkdir(parents=True, exist_ok=True)
     tagged = store / ("b" * 64 + ".m4a")
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1", "-c:a", "aac",
                     "-metadata", "comment=Tổng đài 1022 — người gọi +84 987 654 321", str(tagged)], check=True)

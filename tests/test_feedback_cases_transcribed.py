@@ -7,12 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import announcement_text
+from conftest import announcement_text, speak
 from test_feedback_cases_linking import ANNOUNCEMENTS
 
 from broadcast.core import db
@@ -37,8 +36,7 @@ def test_recordings_to_the_monthly_report(ws, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for name, text in MESSAGES.items():
-        wav = inbox / f"{name}.wav"
-        subprocess.run(["espeak-ng", "-v", "vi", "-s", "130", "-w", str(wav), text], check=True)
+        wav = speak(inbox / f"{name}.wav", text)
         os.utime(wav, (RECEIVED.timestamp(), RECEIVED.timestamp()))   # when the call came in
 
     r = ws.run("transcribe", str(inbox), "--area", "men")

@@ -21,7 +21,7 @@ from broadcast.transcription.whisper import PACKAGED_SHA256, packaged_model_dir,
 from broadcast.transcription.models import ModelError
 from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
-from conftest import read_wav, write_wav
+from conftest import read_wav, speak, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +62,7 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("clips")
     out = {}
     for name, (text, _) in CLIPS.items():
-        out[name] = folder / f"{name}.wav"
-        subprocess.run(["espeak-ng", "-v", "vi", "-s", "130", "-w", str(out[name]), text], check=True)
+        out[name] = speak(folder / f"{name}.wav", text)
     return out
 
 

@@ -33,6 +33,17 @@ def stop(proc, sig=signal.SIGTERM, timeout=30):
     return proc.returncode, out
 
 
+def follow_into_noon(root, tmp_path):
+    """The morning aired, then `play --follow` in real time from just before noon, until the noon
+    item (dai-dong) is on air; returns (the player process, its output file)."""
+    pre_air_the_emergency(root, tmp_path)
+    out = tmp_path / "day.wav"
+    proc = start_play(root, "--follow", "--area", "ban-a", "--output", f"file:{out}", "--realtime",
+                      now=f"{DAY}T10:59:59+07:00")
+    wait_for(lambda: rows_of(root, "started", "dai-dong"), 30, "the noon item to start")
+    return proc, out
+
+
 def pre_air_the_emergency(root, tmp_path):
     """Air the morning slot first, so the emergency is not new any more."""
     r = play(root, "--date", DAY, "--slot", "morning", "--area", "ban-a", "--output", f"file:{tmp_path}/before.wav")
@@ -106,11 +117,7 @@ def test_after_a_sigkill_mid_item_the_next_start_records_it_interrupted(root, tm
 
 @pytest.mark.slow
 def test_now_interrupts_the_item_on_a_busy_output_then_it_airs_again(root, tmp_path):
-    pre_air_the_emergency(root, tmp_path)
-    out = tmp_path / "day.wav"
-    proc = start_play(root, "--follow", "--area", "ban-a", "--output", f"file:{out}", "--realtime",
-                      now=f"{DAY}T10:59:59+07:00")
-    wait_for(lambda: rows_of(root, "started", "dai-dong"), 30, "the noon item to start")
+    proc, out = follow_into_noon(root, tmp_path)
     time.sleep(1.5)
     now = play(root, "--date", DAY, "--now", "lu-quet", "--output", f"file:{out}", timeout=90)
     assert now.returncode == 0, now.stdout + now.stderr
@@ -141,11 +148,7 @@ def test_now_interrupts_the_item_on_a_busy_output_then_it_airs_again(root, tmp_p
 
 @pytest.mark.slow
 def test_an_emergency_produced_while_following_airs_at_once(root, tmp_path):
-    pre_air_the_emergency(root, tmp_path)
-    out = tmp_path / "day.wav"
-    proc = start_play(root, "--follow", "--area", "ban-a", "--output", f"file:{out}", "--realtime",
-                      now=f"{DAY}T10:59:59+07:00")
-    wait_for(lambda: rows_of(root, "started", "dai-dong"), 30, "the noon item to start")
+    proc, out = follow_into_noon(root, tmp_path)
     # A new version of the warning is approved and the day produced again while noon is on air.
     path = root / "announcements" / "lu-quet.md"
     path.write_text(path.read_text(encoding="utf-8").replace("tránh xa suối", "lên đồi ngay"), encoding="utf-8")

@@ -48,6 +48,15 @@ def add(conn, key: str, text: str, *, received: str, segments=None, audio: str |
     return item.id
 
 
+def terminate(proc: subprocess.Popen) -> None:
+    """SIGTERM, as a service manager stops the server; SIGKILL if it is still there after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 class Server:
     """`broadcast review serve --port 0 --no-open` in a child process; new login links on demand
     (Enter on its standard input), exactly as a reviewer gets them."""
@@ -82,11 +91,7 @@ class Server:
         return self._next_link()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        terminate(self.proc)
 
 
 @pytest.fixture(scope="module")

@@ -87,9 +87,7 @@ def ws_masters(root: Path) -> list[Path]:
 def recorded(tmp_path_factory) -> Path:
     """An approved announcement with an approved H'Mông translation and a local speaker's
     recording of it (as in test_translation_produce.py); each test copies it."""
-    import subprocess
-
-    from conftest import announcement_text
+    from conftest import announcement_text, speak
     from test_translation_produce import BODY, HMN, fill
 
     root = make_workspace(tmp_path_factory.mktemp("recorded") / "base")
@@ -104,8 +102,7 @@ def recorded(tmp_path_factory) -> Path:
     xlf = root / "translations" / "hop-dan" / "hmn.xlf"
     fill(xlf)
     assert run(root, "translations", "import", str(xlf), "--by", "Vàng A Sử").exit_code == 0
-    wav = root / "take-hmn.wav"
-    subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(wav), " ".join(HMN.values())], check=True)
+    wav = speak(root / "take-hmn.wav", " ".join(HMN.values()), speed=140)
     run(root, "record", "hop-dan", "--lang", "hmn", str(wav), "--by", "Vàng Thị Mai")
     assert run(root, "record", "approve", "hop-dan", "--lang", "hmn", "--by", "Lò Văn Minh").exit_code == 0
     return root

@@ -6,14 +6,13 @@ recording is queued exactly once."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from broadcast.core import db
 from broadcast.feedback import queue
-from conftest import WorkspaceHelper, make_workspace
+from conftest import WorkspaceHelper, make_workspace, spoken_clips
 from raycluster import killing_first_worker, ray_head  # noqa: F401  (ray_head is a fixture)
 
 pytestmark = pytest.mark.slow
@@ -28,10 +27,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("clips")
-    for name, text in TEXTS.items():
-        subprocess.run(["espeak-ng", "-v", "vi", "-s", "130", "-w", str(folder / f"{name}.wav"), text], check=True)
-    return folder
+    return spoken_clips(tmp_path_factory.mktemp("clips"), TEXTS)
 
 
 def queued(ws) -> dict[str, tuple]:

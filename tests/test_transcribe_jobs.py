@@ -22,7 +22,7 @@ from broadcast.transcription.pool import EngineSpec, available_cores, die_with_p
 from broadcast.transcription.transcribe import TranscribeOptions, load_backend, transcribe_file
 
 import jobs_support
-from conftest import WorkspaceHelper, make_workspace, read_wav, write_wav
+from conftest import WorkspaceHelper, make_workspace, read_wav, speak, spoken_clips, write_wav
 
 TEXTS = {
     "a-mat-dien": "Nhà tôi bị mất điện từ hôm qua.",
@@ -51,10 +51,7 @@ def model_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("clips")
-    for name, text in TEXTS.items():
-        subprocess.run(["espeak-ng", "-v", "vi", "-s", "130", "-w", str(folder / f"{name}.wav"), text], check=True)
-    return folder
+    return spoken_clips(tmp_path_factory.mktemp("clips"), TEXTS)
 
 
 def workspace(root: Path) -> WorkspaceHelper:
@@ -111,8 +108,7 @@ def test_batched_long_recordings_are_the_same_in_workers_and_here(model_cache, t
     # hears its voice well enough for whole sentences in one 30 s window.
     sentences = []
     for i, text in enumerate(EN_TEXTS):
-        subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", str(tmp_path / f"s{i}.wav"), text], check=True)
-        sentences.append(read_wav(tmp_path / f"s{i}.wav"))
+        sentences.append(read_wav(speak(tmp_path / f"s{i}.wav", text, "en", 150)))
     rate = sentences[0][1]
     gap = np.zeros(rate * 2)
     paths = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CONFIG, make_workspace, write_tone
-from test_review_web import add
+from test_review_web import add, terminate
 
 from broadcast.core import db
 from broadcast.core.config import load_workspace
@@ -113,11 +113,7 @@ class Serve:
         return client
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        terminate(self.proc)
 
 
 @pytest.fixture(scope="module")
