@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from broadcast.check.align import align, canonical
+from broadcast.check.spoken import tokens as words
 from broadcast.core.config import RecordLimits, load_config, record_limits
 from broadcast.core.errors import WorkspaceError
-from broadcast.recording.align import align, canonical, words
 from broadcast.recording.verify import judge_reading, sentences_of
 
 LIMITS = RecordLimits()

@@ -17,7 +17,9 @@ measured on the embedded voice (espeak-ng vi, rate 140) with the packaged Whispe
 
 Modules: `run` (run_check, check_one), `targets` (manifest → files and texts), `signal`,
 `hearing` (the first reading transcribed and judged), `compare` (the text side: compare form,
-error rates, numbers), `remote` (a Ray pool), `thresholds`, `models` (the results),
+error rates, numbers), `align` and `numbers` (transcript against text syllable by syllable, and
+whether a number was heard as itself: shared with `broadcast record`, which judges by its own
+NumberRule), `spoken` (what the voice was given), `remote` (a Ray pool), `thresholds`, `models` (the results),
 `errors`, `calibrate`."""
 
 from broadcast.check.errors import CheckError

@@ -26,7 +26,9 @@ syllable by syllable (align.align), which gives:
   numbers    each number mention heard when its number words are heard at least
              `number_similarity` on average and none was heard as a clearly different number
              word (nor a stray number word heard among them): "15/12" heard as "mười sáu tháng
-             mười hai" is missing. A missing number gets `missing_number` (review by default).
+             mười hai" is missing (check.numbers, CHECK_NUMBERS: where this differs from how
+             `broadcast record` judges a person's take). A missing number gets `missing_number`
+             (review by default).
   CER, WER   edit distance over the text's length, on characters and on words, against
              `cer_ok`/`cer_review`, `wer_ok`/`wer_review`."""
 
@@ -38,8 +40,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from broadcast.check.align import align
+from broadcast.check.align import SPELLINGS_AFTER_ANY_NUMBER, align
 from broadcast.check.models import Issue
+from broadcast.check.numbers import CHECK_NUMBERS, judge_number
 from broadcast.check.spoken import NumberMention, SpokenText, number_mentions, spoken_text, tokens
 from broadcast.check.thresholds import Thresholds
 from broadcast.produce.checkmarks import FLAGS
@@ -52,7 +55,7 @@ from broadcast.transcription.guard import collapse_loops, known_phrase, normalis
 _WRITTEN_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*(?:\s\d{3,4}(?![.,]?\d))*")
 
 __all__ = ["judge_reading", "ReadingVerdict", "SentenceHeard", "NumberHeard", "compare_form", "heard_text",
-           "heard_form", "error_rates", "number_mentions", "NumberMention", "spoken_text", "SpokenText"]
+           "heard_form", "error_rates", "shorten", "number_mentions", "NumberMention", "spoken_text", "SpokenText"]
 
 
 def compare_form(text: str, lang: str) -> str:
@@ -157,19 +160,18 @@ def judge_reading(text: str, lang: str, segments: Iterable | str, thresholds: Th
     transcript = segments.strip() if isinstance(segments, str) else heard_text(segments)
     hypothesis = heard_form(transcript, spoken, lang)
     cer, wer = error_rates(spoken.reference, hypothesis)
-    al = align(spoken.words, tokens(hypothesis), th.syllable_match)
+    al = align(spoken.words, tokens(hypothesis), th.syllable_match, SPELLINGS_AFTER_ANY_NUMBER)
     n = len(spoken.words)
     verdict = ReadingVerdict(spoken.reference, transcript, hypothesis, round(cer, 3), round(wer, 3),
-                             round(al.covered(0, n), 3), round(al.heard(0, n), 3))
+                             round(al.present_share(0, n), 3), round(al.heard_share(0, n, runs=False), 3))
     for k, s in enumerate(spoken.sentences, 1):
-        heard = al.heard(s.start, s.end)
-        verdict.sentences.append(SentenceHeard(k, s.text, s.spoken, round(heard, 3), round(al.covered(s.start, s.end), 3),
-                                               heard >= th.sentence_heard))
+        heard = al.heard_share(s.start, s.end, runs=False)
+        verdict.sentences.append(SentenceHeard(k, s.text, s.spoken, round(heard, 3),
+                                               round(al.present_share(s.start, s.end), 3), heard >= th.sentence_heard))
     for m in spoken.numbers:
-        heard, changed = al.number_heard(m.start, m.end), al.changed_number(m.start, m.end)
-        verdict.numbers.append(NumberHeard(m.written, m.spoken, m.sentence + 1, round(heard, 3),
-                                           al.heard_as(m.start, m.end), changed,
-                                           heard >= th.number_similarity and not changed))
+        got = judge_number(al, m.start, m.end, CHECK_NUMBERS)
+        verdict.numbers.append(NumberHeard(m.written, m.spoken, m.sentence + 1, round(got.heard, 3), got.heard_as,
+                                           got.changed, got.heard >= th.number_similarity and not got.changed))
     verdict.issues = _issues(verdict, th)
     return verdict
 
@@ -188,7 +190,7 @@ def _issues(v: ReadingVerdict, th: Thresholds) -> list[Issue]:
     else:
         for s in v.missing_sentences:
             out.append(Issue("sentence", th.missing_sentence, f"sentence {s.index} not heard ({s.heard:.0%} of it): "
-                             f"\u201c{_short(s.text)}\u201d"))
+                             f"\u201c{shorten(s.text)}\u201d"))
     for num in v.missing_numbers:
         heard = (f"heard as \u201c{num.heard_as}\u201d" if num.heard_as else "not in the transcript")
         out.append(Issue("number", th.missing_number, f"\u201c{num.written}\u201d (said \u201c{num.spoken}\u201d) "
@@ -196,6 +198,6 @@ def _issues(v: ReadingVerdict, th: Thresholds) -> list[Issue]:
     return out
 
 
-def _short(text: str, limit: int = 70) -> str:
+def shorten(text: str, limit: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

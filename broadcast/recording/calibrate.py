@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from broadcast.check.align import NUMBER_WORDS, canonical
 from broadcast.core.config import RecordLimits
 from broadcast.media.decode import decode_bytes
-from broadcast.recording.align import NUMBER_WORDS, canonical
 from broadcast.recording.cleanup import CleanTake, clean
 from broadcast.recording.hearing import hear
 from broadcast.recording.verify import judge_reading, sentences_of

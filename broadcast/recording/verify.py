@@ -2,10 +2,11 @@
 sentence by sentence and number by number.
 
 A sentence is heard when at least `sentence_heard` of its syllables were heard (alignment credit,
-see `align`). A number, date, time or phone number is heard when at least `number_heard` of its
-syllables were heard, at least `number_present` of them have something heard in their place
-(misheard is there, left out is not: fifteen read as ten), and none was heard as a different
-number word (fifteen read as sixteen). A run of `extra_words` heard syllables that meet nothing in the text is extra speech.
+broadcast.check.align: the alignment `broadcast check` uses too). A number, date, time or phone
+number is heard when at least `number_heard` of its syllables were heard, at least `number_present`
+of them have something heard in their place (misheard is there, left out is not: fifteen read as
+ten), and none was heard as a different number word (fifteen read as sixteen; check.numbers,
+RECORD_NUMBERS: where this differs from how `broadcast check` judges synthetic speech). A run of `extra_words` heard syllables that meet nothing in the text is extra speech.
 The reading passes when every sentence and every number is heard. Under `refuse_below` of the
 whole text heard it is not a reading of this text at all (another announcement, another
 language, noise) and is refused as such. Extra speech is reported but does not fail a reading
@@ -17,19 +18,13 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from rapidfuzz import fuzz
-
-from broadcast.check.compare import compare_form, number_mentions
+from broadcast.check.align import Alignment, align, canonical
+from broadcast.check.compare import compare_form, heard_form, number_mentions, shorten, spoken_text
+from broadcast.check.numbers import DIGIT_WORDS, RECORD_NUMBERS, judge_number
+from broadcast.check.spoken import tokens as words
 from broadcast.core.config import RecordLimits
-from broadcast.recording.align import NUMBER_WORDS, align, canonical, fold_word, words
 from broadcast.speech.shaping import clean_markdown, split_paragraphs
 
-_DIGITS = re.compile(r"\d+(?:[.,:/-]\d+)*(?:\s\d{3,4}(?![.,]?\d))*")
-DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-DIGITS_TONELESS = frozenset(canonical(list(DIGIT_WORDS)))
-# A misheard syllable counts as another digit when at least this alike to it (toneless), and this
-# much more alike to it than to the digit of the text ("bài" for "bảy" is nearer "ba", but not by much).
-ANOTHER_DIGIT, DIGIT_MARGIN = 0.6, 0.25
 _SHORT_SENTENCE = 3     # syllables; a shorter piece (an abbreviation's full stop) joins the next
 
 
@@ -99,27 +94,6 @@ def sentences_of(text: str, lang: str) -> list[tuple[str, str]]:
     return [(raw, spoken) for raw, spoken in out if spoken]
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def heard_form(transcript: str, text: str, lang: str) -> str:
-    """The transcript in compare form. A number Whisper wrote in digits that has the digits of a
-    number of the text is read the way the text's number is read (the same digits must not
-    differ only because their context was normalised differently)."""
-    by_digits = {_digits(m.written): m.spoken for m in number_mentions(text, lang) if _digits(m.written)}
-    pieces: list[str] = []
-    last = 0
-    for m in _DIGITS.finditer(transcript):
-        spoken = by_digits.get(_digits(m.group(0)))
-        if spoken:
-            pieces.append(compare_form(transcript[last:m.start()], lang))
-            pieces.append(spoken)
-            last = m.end()
-    pieces.append(compare_form(transcript[last:], lang))
-    return " ".join(p for p in pieces if p)
-
-
 def _locate(needle: list[str], hay: list[str], start: int, end: int) -> int | None:
     for k in range(start, max(start, end - len(needle) + 1)):
         if hay[k:k + len(needle)] == needle:
@@ -136,11 +110,14 @@ def judge_reading(text: str, lang: str, transcript: str, limits: RecordLimits) -
         w = words(spoken)
         checks.append(SentenceCheck(n, raw, spoken, 0.0, False, len(ref_words), len(ref_words) + len(w)))
         ref_words += w
-    heard = heard_form(transcript, text, lang)
+    # A number Whisper wrote in digits that has the digits of a number of the text is read the
+    # way the text's number is read (the same digits must not differ only because their context
+    # was normalised differently).
+    heard = heard_form(transcript, spoken_text(text, lang), lang)
     al = align(ref_words, words(heard), limits.match_similarity)
-    verdict = ReadingVerdict(False, False, round(al.heard_share(0, len(ref_words)), 3), transcript, checks)
+    verdict = ReadingVerdict(False, False, round(al.heard_share(0, len(ref_words), runs=True), 3), transcript, checks)
     for s in checks:
-        s.heard = round(al.heard_share(s.start, s.end), 3)
+        s.heard = round(al.heard_share(s.start, s.end, runs=True), 3)
         s.ok = s.heard >= limits.sentence_heard
     for s in checks:
         cursor = s.start        # the numbers of a sentence come in its order
@@ -167,7 +144,7 @@ def judge_reading(text: str, lang: str, transcript: str, limits: RecordLimits) -
             f"text (another announcement, another language?)")
     else:
         for s in verdict.missing_sentences:
-            verdict.problems.append(f"sentence {s.index} not heard ({s.heard:.0%} of it): \u201c{_short(s.text)}\u201d")
+            verdict.problems.append(f"sentence {s.index} not heard ({s.heard:.0%} of it): \u201c{shorten(s.text)}\u201d")
         unheard = {s.index for s in verdict.missing_sentences}
         for num in verdict.numbers:
             if not num.ok and num.sentence not in unheard:   # a sentence not heard already says it
@@ -176,19 +153,9 @@ def judge_reading(text: str, lang: str, transcript: str, limits: RecordLimits) -
                        f"a part of it left out: \u201c{num.heard_as}\u201d")
                 verdict.problems.append(f"number \u201c{num.written}\u201d of sentence {num.sentence} not heard "
                                         f"as written ({how})")
-    verdict.notes += [f"extra speech, not in the text: \u201c{_short(e)}\u201d" for e in verdict.extra]
+    verdict.notes += [f"extra speech, not in the text: \u201c{shorten(e)}\u201d" for e in verdict.extra]
     verdict.passed = not verdict.problems
     return verdict
-
-
-def sounds_like_another_digit(expected: str, heard: str) -> bool:
-    """A digit of the text heard as a word that is not a number but sounds more like another
-    digit than like it ("sáu" heard as "sáo" where the text has "năm"): another number read."""
-    if expected not in DIGITS_TONELESS:
-        return False
-    near = {d: fuzz.ratio(fold_word(d), fold_word(heard)) / 100 for d in DIGITS_TONELESS}
-    best = max((d for d in near if d != expected), key=near.get)
-    return near[best] >= ANOTHER_DIGIT and near[best] >= near[expected] + DIGIT_MARGIN
 
 
 def _components(written: str, want: list[str], lang: str) -> list[tuple[int, int]]:
@@ -209,7 +176,7 @@ def _components(written: str, want: list[str], lang: str) -> list[tuple[int, int
     return spans or [(0, len(want))]
 
 
-def _number(mention, sentence: SentenceCheck, cursor: int, al, limits: RecordLimits,
+def _number(mention, sentence: SentenceCheck, cursor: int, al: Alignment, limits: RecordLimits,
             lang: str) -> tuple[NumberCheck, int]:
     want = canonical(words(mention.spoken))
     start = _locate(want, al.ref, cursor, sentence.end)
@@ -219,35 +186,9 @@ def _number(mention, sentence: SentenceCheck, cursor: int, al, limits: RecordLim
         return NumberCheck(mention.written, mention.spoken, sentence.index, round(share, 3),
                            share >= limits.number_heard, al.heard_words(sentence.start, sentence.end)), cursor
     end = start + len(want)
-    share = al.heard_share(start, end, runs=False)
-    own = {int(j) for j in al.partner[start:end] if j >= 0}
-    placed = own | {int(j) for j in al.substitute[start:end] if j >= 0}
-    changed = False
-    heard_as = al.heard_words(start, end)
-    if placed:
-        # The heard syllables between the text's neighbours of the number (at most one number's
-        # length beyond what it met): a number word there that is not one of the number's own
-        # syllables (heard in place of one, or pushed in among them) means another number was read.
-        # (At the very start or end of the text there is no neighbour: only what it met counts.)
-        before = [int(j) for j in al.partner[:start] if j >= 0]
-        after = [int(j) for j in al.partner[end:] if j >= 0]
-        reach = len(want) + 1
-        lo = max(before[-1] + 1, min(placed) - reach) if before else min(placed)
-        hi = min(after[0] - 1, max(placed) + reach) if after else max(placed)
-        partnered = {int(j) for j in al.partner if j >= 0}
-        stray = [j for j in range(lo, hi + 1) if j not in partnered and al.hyp[j] in NUMBER_WORDS]
-        stray += [int(al.substitute[k]) for k in range(start, end) if al.substitute[k] >= 0
-                  and sounds_like_another_digit(al.ref[k], al.hyp[int(al.substitute[k])])]
-        if stray:
-            changed = True
-            heard_as = " ".join(al.hyp_words[min(min(placed), *stray):max(max(placed), *stray) + 1])
+    got = judge_number(al, start, end, RECORD_NUMBERS)
     # every group of digits must be there: "mười lăm" read as "mười" is another date
     present = min(al.present_share(start + a, start + b) for a, b in _components(mention.written, want, lang))
-    ok = share >= limits.number_heard and present >= limits.number_present and not changed
-    return NumberCheck(mention.written, mention.spoken, sentence.index, round(share, 3), ok, heard_as, changed,
-                       round(present, 3)), end
-
-
-def _short(text: str, limit: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    ok = got.heard >= limits.number_heard and present >= limits.number_present and not got.changed
+    return NumberCheck(mention.written, mention.spoken, sentence.index, round(got.heard, 3), ok, got.heard_as,
+                       got.changed, round(present, 3)), end
