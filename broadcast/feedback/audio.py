@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from broadcast.core.fsutil import sha256_file
+from broadcast.core.processes import pause_point
 from broadcast.media.errors import AudioError
 
 # Files taken from a folder (an explicit file argument is always tried, whatever its name).
@@ -63,6 +64,7 @@ def store_original(path: Path, store_dir: Path, sha256: str) -> Path:
             shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
+        pause_point("transcribe.store-written")   # test hook, off by default (core.processes)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.pg import connect_queue
+from broadcast.core.processes import pause_point
 from broadcast.executors.session import ExecutorSpec
 from broadcast.executors.whisper import transcribe_on_ray
 from broadcast.feedback.audio import remove_dead_temp_files, sha256_file, store_original
@@ -72,6 +73,7 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
     """Queue a transcript of every recording in `files` not queued yet (see the module doc)."""
     events = events or Events()
     result = IngestResult()
+    pause_point("transcribe.start")    # test hook, off by default (core.processes)
     conn = connect_queue(ws)
     store = ws.feedback_dir / STORE_DIR
     remove_dead_temp_files(store)
@@ -120,10 +122,12 @@ def ingest(ws: Workspace, files: list[Path], settings: IngestSettings, spec: Exe
                     why_failed[sha] = transcript.reason
                     raise transcript
                 stored = store_original(path, store, sha)
+                pause_point("transcribe.stored")
                 item, new = add_item(conn, NewItem(
                     source_name=path.name, sha256=sha, stored_path=str(stored.relative_to(ws.feedback_dir)),
                     received_at=received_at(path, ws), transcript=transcript,
                     announcement_id=settings.announcement, area=settings.area))
+                pause_point("transcribe.queued")
                 if new:
                     result.added += 1
                     emit("added", path, item)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from broadcast.core import audit
+from broadcast.core.processes import pause_point
 from broadcast.feedback.models import (
     OLD_STATUSES,
     OPEN_STATUSES,
@@ -119,6 +120,7 @@ def add_item(conn: sqlite3.Connection, new: NewItem) -> tuple[FeedbackItem, bool
              json.dumps([s.to_dict() for s in t.segments], ensure_ascii=False), new.announcement_id, new.area,
              t.backend, t.model, at, at, new.contact, new.category, new.unit, new.due_date),
         )
+        pause_point("transcribe.inserted")     # test hook, off by default (core.processes)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

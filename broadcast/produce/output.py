@@ -22,6 +22,7 @@ from broadcast.core.config import Area, Workspace
 from broadcast.core.fsutil import is_temp_name, sha256_file
 from broadcast.core.languages import SOURCE_LANGUAGE
 from broadcast.core.models import Announcement
+from broadcast.core.processes import pause_point
 from broadcast.produce.models import ProduceReport, Rendition, RenderResult
 
 SCRATCH = ".scratch"
@@ -56,6 +57,7 @@ class Output:
     # ---- placing files
 
     def stage_path(self, dest: Path) -> Path:
+        pause_point("produce.stage")      # test hook, off by default (core.processes)
         stage = self.folder / SCRATCH / "stage"
         stage.mkdir(parents=True, exist_ok=True)
         return stage / f"{next(self._counter):05d}-{dest.name}"
@@ -109,6 +111,7 @@ class Output:
         for staged, dest in self.pending:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, dest)
+            pause_point("produce.committed")
         self.pending.clear()
 
     def rel(self, path: Path) -> str:

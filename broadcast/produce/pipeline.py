@@ -27,6 +27,7 @@ from broadcast.core import audit, db
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
 from broadcast.core.fsutil import atomic_write_bytes
+from broadcast.core.processes import pause_point
 from broadcast.produce.cap import package_cap
 from broadcast.produce.checkmarks import rundown_statuses
 from broadcast.produce.lock import ProduceLock
@@ -54,6 +55,7 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
     report = ProduceReport(day=day, folder=folder)
     conn = db.connect(ws.db_path)
     with ProduceLock(ws.state_dir, wait):
+        pause_point("produce.locked")     # test hook, off by default (core.processes)
         require_intact_audit_log(ws, conn)
         cleanup_temp_files(folder)
         cleanup_temp_files(masters_dir(ws))
@@ -171,6 +173,7 @@ def write_manifest(ws: Workspace, conn, out: Output, scheduled_ids: set[str], on
     if changed:
         out.write_if_changed(path, data)
     out.commit()                          # every file, the manifest last
+    pause_point("produce.placed")
     if changed:
         audit.append(conn, actor=os.environ.get("USER", "broadcast"), action="produce",
                      subject=out.day.isoformat(), sha256=hashlib.sha256(data).hexdigest(),

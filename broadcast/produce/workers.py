@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError, from_os_error
-from broadcast.core.processes import worker_init
+from broadcast.core.processes import pause_point, worker_init
 from broadcast.produce.cache import cached, render_key
 from broadcast.produce.models import ProduceReport, Rendition, RenderResult
 from broadcast.produce.remote import render_on_ray
@@ -56,6 +56,7 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
                 renditions[k].announcement.path,
                 hint="this is a bug in broadcast; rerun with BROADCAST_DEBUG=1 and report the traceback"))
         advance(k)
+        pause_point("produce.rendered")   # test hook, off by default (core.processes)
 
     if executor is not None and executor.kind == "ray":
         render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
