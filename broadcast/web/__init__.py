@@ -5,7 +5,7 @@ Modules (`from broadcast.web.app import create_app`):
     app       create_app(ws, auth, ...): the Starlette app, built from ROUTE_MODULES
     site      Site (the workspace's state on app.state.site) and the helpers handlers answer
               with: site_of, session_of, words, render, message, refused, not_found,
-              login_redirect, connect, read_form, whole_number
+              login_redirect, signed_in, signed_form, connect, read_form, whole_number
     session   /login, /logout          pages    /, /items/{id}
     media     /items/{id}/audio        export   /export.csv
     auth      one-time links, the password, sessions, CSRF tokens
@@ -34,10 +34,13 @@ Adding a page (e.g. a recording studio at /studio):
    `{{ t.studio }}`), any script or style file in static/ (the CSP allows only those).
 3. Register it: add `studio` to ROUTE_MODULES in broadcast/web/app.py — the one line.
 
-A handler that takes a form reads it with `await read_form(request)` (bounded fields; pass
-`limits={"field": chars}` for a longer one), checks `csrf_ok(session.csrf, form.get("csrf"))`
-(broadcast.web.auth), and the form carries `<input type="hidden" name="csrf"
-value="{{ session.csrf }}">`. Request bodies are capped at security.MAX_BODY_BYTES for every
+A handler for a path naming something starts with `signed_in(request, find)` (the session and
+`find(request)`, e.g. item_id_of, or the answer to return: the sign-in form, or `unsigned=refused`
+for a form's handler; not_found). A handler that takes a form reads it with `await
+signed_form(request, session)`, None unless it carries the session's CSRF token (answer
+`refused`): read_form's bounded fields, or `read=` a reader of its own (read_form with
+`limits={"field": chars}` for a longer field); the form carries `<input type="hidden"
+name="csrf" value="{{ session.csrf }}">`. Request bodies are capped at security.MAX_BODY_BYTES for every
 route (an upload page needs its own, larger cap for its one route). An id in the path is read
 with `whole_number` (1 … 2⁶³−1, else 404). Long work (ffmpeg, a model) goes through
 `starlette.concurrency.run_in_threadpool` or a plain `def` handler (Starlette runs those in its

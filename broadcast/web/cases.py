@@ -13,9 +13,18 @@ from starlette.routing import Route
 from broadcast.feedback import cases
 from broadcast.feedback.models import ItemNotFound, QueueError, VersionConflict
 from broadcast.web import pages
-from broadcast.web.auth import csrf_ok
 from broadcast.web.case_view import case_context, rules_of
-from broadcast.web.site import connect, item_id_of, not_found, read_form, refused, render, session_of, whole_number
+from broadcast.web.site import (
+    connect,
+    item_id_of,
+    not_found,
+    read_form,
+    refused,
+    render,
+    signed_form,
+    signed_in,
+    whole_number,
+)
 from broadcast.web.text import reviewer_name
 
 ACTIONS = ("assign", "reply", "close", "link")
@@ -82,15 +91,18 @@ def _page_again(request: Request, item_id: int, session, values: dict, status_co
     return render(request, "item.html", {**ctx, **extra}, status_code)
 
 
+def _read(request: Request):
+    """The case form: read_form's bounds, with room for the reply and the notes (LIMITS)."""
+    return read_form(request, limits=LIMITS)
+
+
 async def case_action(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return refused(request)
-    item_id = item_id_of(request)
-    if item_id is None:
-        return not_found(request)
-    form = await read_form(request, limits=LIMITS)
-    if not csrf_ok(session.csrf, form.get("csrf")):
+    got = signed_in(request, item_id_of, unsigned=refused)
+    if isinstance(got, Response):
+        return got
+    session, item_id = got
+    form = await signed_form(request, session, _read)
+    if form is None:
         return refused(request)
     action = str(form.get("action") or "")
     version = whole_number(str(form.get("case_version") or ""))

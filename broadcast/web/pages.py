@@ -17,7 +17,7 @@ from starlette.routing import Route
 from broadcast.feedback import queue
 from broadcast.feedback.models import STATUSES, FeedbackItem, ItemNotFound, QueueError, VersionConflict
 from broadcast.intake.announcements import load_announcements
-from broadcast.web.auth import Session, csrf_ok
+from broadcast.web.auth import Session
 from broadcast.web.case_view import case_context, queue_case_context, queue_case_filters
 from broadcast.web.media import recording_path
 from broadcast.web.site import (
@@ -28,10 +28,11 @@ from broadcast.web.site import (
     login_redirect,
     not_found,
     queue_filters,
-    read_form,
     refused,
     render,
     session_of,
+    signed_form,
+    signed_in,
     site_of,
     whole_number,
 )
@@ -102,12 +103,10 @@ def item_context(request: Request, item: FeedbackItem, session: Session, form: d
 
 
 def item_page(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return login_redirect(request)
-    item_id = item_id_of(request)
-    if item_id is None:
-        return not_found(request)
+    got = signed_in(request, item_id_of)
+    if isinstance(got, Response):
+        return got
+    session, item_id = got
     conn = connect(request)
     try:
         item = queue.get_item(conn, item_id)
@@ -158,14 +157,12 @@ def _save(request: Request, item_id: int, version: int, action: str, values: dic
 
 
 async def save_item(request: Request) -> Response:
-    session = session_of(request)
-    if session is None:
-        return refused(request)
-    item_id = item_id_of(request)
-    if item_id is None:
-        return not_found(request)
-    form = await read_form(request)
-    if not csrf_ok(session.csrf, form.get("csrf")):
+    got = signed_in(request, item_id_of, unsigned=refused)
+    if isinstance(got, Response):
+        return got
+    session, item_id = got
+    form = await signed_form(request, session)
+    if form is None:
         return refused(request)
     values = {k: str(form.get(k) or "").replace("\r\n", "\n") for k in FORM_FIELDS}
     action = str(form.get("action") or "save")

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from broadcast.web.auth import PRE_LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, TooManyAttempts, csrf_ok
-from broadcast.web.site import read_form, refused, render, safe_next, session_of, site_of, words
+from broadcast.web.site import read_form, refused, render, safe_next, session_of, signed_form, site_of, words
 
 
 def login_form(request: Request, *, error: str | None = None, status_code: int = 200,
@@ -72,8 +72,7 @@ async def logout(request: Request) -> Response:
     session = session_of(request)
     if session is None:
         return refused(request)   # without reading the body
-    form = await read_form(request)
-    if not csrf_ok(session.csrf, form.get("csrf")):
+    if await signed_form(request, session) is None:
         return refused(request)
     site_of(request).auth.logout(session.id)
     response = RedirectResponse("/login", status_code=303)

@@ -11,8 +11,9 @@ import functools
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader
@@ -25,7 +26,7 @@ from starlette.templating import Jinja2Templates
 from broadcast.core.config import Workspace
 from broadcast.core.pg import connect_queue
 from broadcast.feedback.models import STATUSES
-from broadcast.web.auth import SESSION_COOKIE, Auth, Session
+from broadcast.web.auth import SESSION_COOKIE, Auth, Session, csrf_ok
 from broadcast.web.labels import LANGUAGES
 from broadcast.web.security import MAX_BODY_BYTES
 from broadcast.web.text import FILTERS, shown, when
@@ -40,6 +41,7 @@ MAX_FIELDS = 32
 FIELD_CHARS = {"corrected_transcript": 100_000, "note": 4_000, "tags": 1_000, "next": 2_000, "password": 1_000}
 DEFAULT_FIELD_CHARS = 200
 MEMO_SIZE = 256
+T = TypeVar("T")
 
 
 class Memo:
@@ -174,6 +176,31 @@ def not_found(request: Request) -> Response:
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+def signed_in(request: Request, find: Callable[[Request], T | None],
+              unsigned: Callable[[Request], Response] = login_redirect) -> tuple[Session, T] | Response:
+    """The signed-in session and what the path names (`find(request)`: an item id, a reading),
+    or the answer when either is missing: `unsigned(request)` without a session (a page sends to
+    the sign-in form; a form's handler refuses, before reading the body), else not_found when
+    `find` gives None."""
+    session = session_of(request)
+    if session is None:
+        return unsigned(request)
+    found = find(request)
+    if found is None:
+        return not_found(request)
+    return session, found
+
+
+async def signed_form(request: Request, session: Session,
+                      read: Callable[[Request], Awaitable[FormData | None]] = read_form) -> FormData | None:
+    """The posted form when it carries `session`'s CSRF token, else None (answer `refused`).
+    `read` reads it: read_form, or a page's own reader (None for a form it will not take)."""
+    form = await read(request)
+    if form is None or not csrf_ok(session.csrf, form.get("csrf")):
+        return None
+    return form
 
 
 def safe_next(value: str | None) -> str:

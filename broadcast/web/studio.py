@@ -35,8 +35,7 @@ from broadcast.recording.takes import (
 from broadcast.recording.verify import sentences_of
 from broadcast.translations.readings import LISTEN, take_records, takes_dir
 from broadcast.web import security
-from broadcast.web.auth import csrf_ok
-from broadcast.web.site import login_redirect, not_found, refused, render, session_of, site_of
+from broadcast.web.site import login_redirect, not_found, refused, render, session_of, signed_form, signed_in, site_of
 
 # The browser records Opus at this rate: speech stays clear and four minutes fit in one upload
 # under the web app's request size limit.
@@ -100,6 +99,11 @@ def _key_of(request: Request) -> str:
     return f"phrase:{p['name']}" if "name" in p else f"{p['ann']}/{p['lang']}"
 
 
+def _row_of(request: Request) -> StudioRow | None:
+    """The reading the path names."""
+    return _row(request, _key_of(request))
+
+
 def studio_page(request: Request) -> Response:
     if session_of(request) is None:
         return login_redirect(request)
@@ -113,12 +117,10 @@ def studio_page(request: Request) -> Response:
 
 
 def read_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
-    session = session_of(request)
-    if session is None:
-        return login_redirect(request)
-    row = _row(request, _key_of(request))
-    if row is None:
-        return not_found(request)
+    got = signed_in(request, _row_of)
+    if isinstance(got, Response):
+        return got
+    session, row = got
     ws = site_of(request).ws
     # the takes of the text approved now (an older text's verdict would mark the wrong sentences)
     takes = [t for t in take_records(ws, row.state.subject) if t.get("text_sha256") == row.state.text_sha256]
@@ -155,11 +157,16 @@ def _target(request: Request, row: StudioRow):
 
 
 async def _form(request: Request, files: int = 0):
+    """The studio's form (its own bounds: a file for a take); None when a field is too long."""
     form = await request.form(max_files=files, max_fields=8)
     for key, value in form.multi_items():
         if isinstance(value, str) and len(value) > FIELD_CHARS.get(key, 200):
             return None
     return form
+
+
+def _take_form(request: Request):
+    return _form(request, files=1)
 
 
 def _back(row: StudioRow, take: str | None = None) -> Response:
@@ -181,19 +188,19 @@ def _run(request: Request, work) -> str | None:
 
 async def take_upload(request: Request) -> Response:
     """POST (multipart): the recorded take, `csrf`; verified like `broadcast record`."""
-    session = session_of(request)
-    if session is None:
-        return login_redirect(request)
-    row = _row(request, _key_of(request))
-    if row is None or not row.text:
+    got = signed_in(request, _row_of)
+    if isinstance(got, Response):
+        return got
+    session, row = got
+    if not row.text:
         return not_found(request)
     ws = site_of(request).ws
     limit = int(limits_of(ws).max_upload_mb * 2**20)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         return Response(f"A take is at most {limit >> 20} MiB.", status_code=413)
-    form = await _form(request, files=1)
-    if form is None or not csrf_ok(session.csrf, form.get("csrf")):
+    form = await signed_form(request, session, _take_form)
+    if form is None:
         return refused(request)
     upload = form.get("take")
     if not isinstance(upload, UploadFile):
@@ -230,14 +237,12 @@ async def approve(request: Request) -> Response:
 
 
 async def _decide(request: Request, how: str) -> Response:
-    session = session_of(request)
-    if session is None:
-        return login_redirect(request)
-    row = _row(request, _key_of(request))
-    if row is None:
-        return not_found(request)
-    form = await _form(request)
-    if form is None or not csrf_ok(session.csrf, form.get("csrf")):
+    got = signed_in(request, _row_of)
+    if isinstance(got, Response):
+        return got
+    session, row = got
+    form = await signed_form(request, session, _form)
+    if form is None:
         return refused(request)
     sha = str(form.get("take", ""))[:64]
     if not sha or not sha.isalnum():
@@ -260,7 +265,7 @@ def take_audio(request: Request) -> Response:
     """GET: one take, cleaned, as WAV (the listener hears what would be aired)."""
     if session_of(request) is None:
         return login_redirect(request)
-    row = _row(request, _key_of(request))
+    row = _row_of(request)
     sha = request.path_params["sha"]
     if row is None or len(sha) != 16 or not all(c in "0123456789abcdef" for c in sha):
         return not_found(request)
