@@ -20,7 +20,7 @@ from broadcast.produce.checkmarks import CHECK_NAME
 from broadcast.cli.root import cli
 from broadcast.core.config import load_workspace
 from broadcast.transcription.transcribe import load_backend
-from conftest import CONFIG, announcement_text
+from conftest import announcement_text, make_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -44,15 +44,12 @@ def backend():
 
 @pytest.fixture(scope="module")
 def produced(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("check") / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    for ann_id, title, body in (("ho-tro", "Hỗ trợ làm căn cước", HOTLINE_BODY),
-                                ("hop-dan", "Họp dân", MEETING_BODY)):
-        (root / "announcements" / f"{ann_id}.md").write_text(announcement_text(
-            ann_id, title=title, areas="[ly-xom]", channels="[loudspeaker]", repeat="1",
-            schedule=ONE_SLOT, body=body), encoding="utf-8")
+    texts = {ann_id: announcement_text(ann_id, title=title, areas="[ly-xom]", channels="[loudspeaker]", repeat="1",
+                                       schedule=ONE_SLOT, body=body)
+             for ann_id, title, body in (("ho-tro", "Hỗ trợ làm căn cước", HOTLINE_BODY),
+                                         ("hop-dan", "Họp dân", MEETING_BODY))}
+    root = make_workspace(tmp_path_factory.mktemp("check") / "ws", announcements=texts)
+    for ann_id in texts:
         assert cli_run(root, "approve", str(root / "announcements" / f"{ann_id}.md"), "--by", "Chủ tịch").exit_code == 0
     result = cli_run(root, "produce", "--date", DAY, "--jobs", "1")
     assert result.exit_code == 0, result.output
@@ -181,14 +178,11 @@ def test_a_decoding_loop_is_decoded_again_not_failed(tmp_path, backend):
     # This correct emergency reading (a date, a time and a phone number) sends Whisper base at
     # temperature 0 into a loop ("5,000,000,000,…", CER 9.7); the deterministic retry with a
     # repetition penalty must hear it as speech again.
-    root = tmp_path / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
     body = "Ủy ban nhân dân xã thông báo: ngày 15/12/2099 cắt điện từ 7 giờ 30 phút. Liên hệ 0212 3845 123."
+    root = make_workspace(tmp_path / "ws", announcements={"cat-dien": announcement_text(
+        "cat-dien", priority="emergency", areas="[ly-xom]", channels="[loudspeaker]", repeat=None, schedule=ONE_SLOT,
+        body=body)})
     path = root / "announcements" / "cat-dien.md"
-    path.write_text(announcement_text("cat-dien", priority="emergency", areas="[ly-xom]", channels="[loudspeaker]",
-                                      repeat=None, schedule=ONE_SLOT, body=body), encoding="utf-8")
     assert cli_run(root, "approve", str(path), "--by", "Chủ tịch").exit_code == 0
     assert cli_run(root, "produce", "--date", DAY, "--jobs", "1").exit_code == 0
     report = check(root, backend)

@@ -10,9 +10,7 @@ import json
 import os
 import subprocess
 import sys
-import wave
 
-import numpy as np
 import pytest
 
 from broadcast import mastering
@@ -26,6 +24,7 @@ from broadcast.media.decode import decode_file
 from broadcast.speech import load_recording, synthesize
 from broadcast.speech.normalize import normalize
 from broadcast.transcription.guard import normalise
+from conftest import write_wav
 from test_check import DAY, HOTLINE_BODY, PHONE, audio_path, backend, check, copy_of, produced  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -99,14 +98,6 @@ def test_a_reading_of_half_the_text_fails(ws, backend):  # noqa: F811
     assert half.missing_sentences and all("Các gia đình" in s or "Trẻ đang sốt" in s or "Mọi thắc mắc" in s
                                           for s in half.missing_sentences), half.missing_sentences
     assert {"38,5", "0212 3845 123"} <= set(half.missing_numbers)
-
-
-def write_wav(path, samples: np.ndarray, rate: int) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def test_a_recorded_reading_goes_through_the_same_comparison(produced, backend, tmp_path):  # noqa: F811

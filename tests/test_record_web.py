@@ -36,16 +36,13 @@ def wav(path: Path, samples) -> tuple[str, float]:
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from conftest import CONFIG, WorkspaceHelper, announcement_text
+    from conftest import WorkspaceHelper, announcement_text, make_workspace
 
-    root = tmp_path_factory.mktemp("studio") / "ws"
-    for sub in ("announcements", "translations", "voices", "feedback/store", "output"):
-        (root / sub).mkdir(parents=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
+    root = make_workspace(tmp_path_factory.mktemp("studio") / "ws", announcements={
+        ann_id: announcement_text(ann_id, body=body, languages=langs, areas="[men]")
+        for ann_id, body, langs in (("tiem", BODY, "[vi]"), ("hop-dan", HOP, "[vi, hmn]"))})
     ws = WorkspaceHelper(root)
-    for ann_id, body, langs in (("tiem", BODY, "[vi]"), ("hop-dan", HOP, "[vi, hmn]")):
-        (root / "announcements" / f"{ann_id}.md").write_text(
-            announcement_text(ann_id, body=body, languages=langs, areas="[men]"), encoding="utf-8")
+    for ann_id in ("tiem", "hop-dan"):
         assert ws.run("approve", str(root / "announcements" / f"{ann_id}.md"), "--by", "Chủ tịch").exit_code == 0
     import_translation(ws)
     folder = tmp_path_factory.mktemp("mic")
