@@ -19,7 +19,7 @@ import pytest
 
 from broadcast.core import db
 from broadcast.core.config import load_workspace
-from conftest import CONFIG, announcement_text, write_wav
+from conftest import announcement_text, make_workspace, write_wav
 
 pytestmark = pytest.mark.slow
 BROADCAST = [sys.executable, "-m", "broadcast"]
@@ -30,13 +30,6 @@ GOOD, BAD_PER_KIND = 180, 2
 def run(root: Path, *args: str, timeout: float = 600, **env) -> subprocess.CompletedProcess:
     return subprocess.run([*BROADCAST, "--workspace", str(root), *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "CI": "1", **env})
-
-
-def new_workspace(root: Path) -> Path:
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    return root
 
 
 def small(ann_id: str, **fields) -> str:
@@ -67,7 +60,7 @@ BROKEN = {
 
 
 def test_produce_200_announcements_20_broken(tmp_path):
-    root = new_workspace(tmp_path / "ws")
+    root = make_workspace(tmp_path / "ws")
     ann = root / "announcements"
     for n in range(GOOD):
         (ann / f"tb-{n:03d}.md").write_text(small(f"tb-{n:03d}"), encoding="utf-8")
@@ -166,7 +159,7 @@ def feedback_folder(folder: Path) -> tuple[list[Path], dict[str, str]]:
 
 
 def test_transcribe_100_recordings_10_broken(tmp_path):
-    root = new_workspace(tmp_path / "ws")
+    root = make_workspace(tmp_path / "ws")
     good, broken = feedback_folder(tmp_path / "inbox")
     assert len(good) == 90 and len(broken) == 10
     cache = tmp_path / "model-cache"
@@ -192,7 +185,7 @@ def test_transcribe_100_recordings_10_broken(tmp_path):
 
 
 def test_verify_reports_an_audit_log_edited_outside_broadcast(tmp_path):
-    root = new_workspace(tmp_path / "ws")
+    root = make_workspace(tmp_path / "ws")
     (root / "announcements" / "tb-001.md").write_text(small("tb-001"), encoding="utf-8")
     assert run(root, "approve", str(root / "announcements"), "--by", "Chủ tịch UBND").returncode == 0
     assert run(root, "produce", "--date", DAY).returncode == 0

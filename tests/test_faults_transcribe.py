@@ -1,14 +1,15 @@
 """`broadcast transcribe` under faults: killed mid-batch then rerun, and two runs at once on the
-same folder and workspace. Real processes, the real packaged model, espeak-ng clips."""
+same folder and workspace. Real processes, the real packaged model, espeak-ng clips.
+
+Each run is stopped at a definite step by the pause-point test hook (broadcast.core.processes,
+off by default), then killed there or held while the other run goes on: no sleeps, no races
+that a faster or slower machine decides."""
 
 from __future__ import annotations
 
 import os
-import random
-import signal
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
@@ -18,13 +19,13 @@ import pytest
 from broadcast.core import db
 from broadcast.core.config import load_workspace
 from broadcast.feedback.audio import sha256_file
-from conftest import CONFIG, write_wav
+from conftest import make_workspace, write_wav
+from test_faults import Pause, runs  # noqa: F401  (runs: the fixture)
 
 pytestmark = pytest.mark.slow
 BROADCAST = [sys.executable, "-m", "broadcast"]
 SENTENCES = ("Nhà tôi bị mất điện.", "Xin hỏi lịch tiêm chủng.",
              "Đường vào bản bị sạt lở.")
-
 
 
 def speech_folder(folder: Path, count: int, seed: int) -> list[Path]:
@@ -47,13 +48,6 @@ def speech_folder(folder: Path, count: int, seed: int) -> list[Path]:
     return files
 
 
-def new_workspace(root: Path) -> Path:
-    for sub in ("announcements", "translations", "voices", "feedback", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "broadcast.toml").write_text(CONFIG, encoding="utf-8")
-    return root
-
-
 @pytest.fixture(scope="module")
 def model_cache(tmp_path_factory) -> Path:
     """A model cache of this module's own, joined once here (the children inherit it)."""
@@ -63,10 +57,8 @@ def model_cache(tmp_path_factory) -> Path:
     return cache
 
 
-def start(root: Path, folder: Path, cache: Path) -> subprocess.Popen:
-    return subprocess.Popen([*BROADCAST, "--workspace", str(root), "transcribe", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "CI": "1", "BROADCAST_MODEL_CACHE": str(cache)})
+def transcribe(root: Path, folder: Path) -> list[str]:
+    return [*BROADCAST, "--workspace", str(root), "transcribe", str(folder)]
 
 
 def queue_rows(root: Path) -> list:
@@ -98,71 +90,76 @@ def temp_files(store: Path) -> list[Path]:
     return [p for p in store.iterdir() if p.name.startswith(".") or p.suffix == ".part"] if store.exists() else []
 
 
-def test_transcribe_killed_mid_batch_then_rerun_completes(tmp_path, model_cache):
-    root = new_workspace(tmp_path / "ws")
+# (--jobs, step, rows in the queue once the run is killed there, counting the runs before).
+# --jobs 2: the recordings are transcribed in worker processes, which die with the run's group.
+KILL_POINTS = [
+    (2, "transcribe.store-written:1", 0),   # the first original copied into the store, under a temp name
+    (1, "transcribe.stored:1", 0),          # …renamed to its final name, not queued yet
+    (1, "transcribe.inserted:1", 0),        # inside the queue's transaction, before its COMMIT
+    (1, "transcribe.queued:2", 2),          # two committed
+    (2, "transcribe.inserted:2", 3),        # one more, and the next one's transaction cut short
+]
+
+
+def test_transcribe_killed_mid_batch_then_rerun_completes(tmp_path, model_cache, runs):
+    root = make_workspace(tmp_path / "ws")
     files = speech_folder(tmp_path / "inbox", 12, seed=1)
     store = load_workspace(root).feedback_dir / "store"
-    rng = random.Random(8)
-    kills, seen = 0, []
-    for _ in range(6):
-        proc = start(root, tmp_path / "inbox", model_cache)
-        # Kill points keyed to progress, not to the clock (start-up takes 3–8 s on a busy PC):
-        # during start-up or the first file, or a moment after the 1st or 2nd item was queued
-        # (inside the next one's decode, transcription, store copy or database insert).
-        after = rng.choice([0, 1, 1, 2])
-        added = 0
-        while added < after:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            added += line.startswith(b"#")
-        time.sleep(rng.uniform(0.5, 4.0) if after == 0 else rng.uniform(0.0, 0.9))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group, as in a power cut
-            kills += 1
-        proc.wait()
-        proc.stdout.close()
+    env = {"BROADCAST_MODEL_CACHE": str(model_cache)}
+    seen = []
+    for n, (jobs, step, _rows) in enumerate(KILL_POINTS):
+        pause = Pause(tmp_path / f"pause-{n}")
+        proc = runs([*transcribe(root, tmp_path / "inbox"), "--jobs", str(jobs)], {**env, **pause.env(step)})
+        pause.wait(proc, step)
+        proc.kill_group()
         seen.append(len(check_queue(root)))  # consistent after every kill, not only at the end
-    assert kills >= 4, f"the batch finished before most kill points ({seen}); make it bigger"
-    assert 0 < seen[-1] < len(files), f"the kills did not land inside the batch ({seen})"
-    print(f"items queued after each kill: {seen}")
+        if step == "transcribe.store-written:1":   # the copy cut short: a temp file of the dead pid
+            assert [p.name.split(".")[2] for p in temp_files(store)] == [str(proc.pid)]
+        else:
+            assert temp_files(store) == [], step  # the previous run's was removed at start
+    assert seen == [rows for _, _, rows in KILL_POINTS]
+    assert len(list(store.iterdir())) == 4    # the three queued, and the fourth stored, its insert undone
 
-    # A writer killed while copying into the store leaves a temp file named after its dead pid.
-    store.mkdir(parents=True, exist_ok=True)
-    (store / f".{'0' * 12}.999999.x1y2.part").write_bytes(b"half a recording")
-
-    final = start(root, tmp_path / "inbox", model_cache)
-    out = final.communicate(timeout=300)[0].decode()
+    final = runs(transcribe(root, tmp_path / "inbox"), env)
+    out = final.finish()
     assert final.returncode == 0, out
-    assert "0 failed" in out, out
+    assert f"{len(files) - 3} added, 3 already queued, 0 failed" in out, out
     rows = check_queue(root)
     assert sorted(r["sha256"] for r in rows) == sorted(sha256_file(f) for f in files)
     assert sorted(r["source_name"] for r in rows) == sorted(f.name for f in files)
     assert temp_files(store) == []
     assert sorted(p.name for p in store.iterdir()) == sorted(f"{r['sha256']}.wav" for r in rows)
     # Nothing left to do: a further run only skips.
-    again = start(root, tmp_path / "inbox", model_cache)
-    out = again.communicate(timeout=120)[0].decode()
+    again = runs(transcribe(root, tmp_path / "inbox"), env)
+    out = again.finish(timeout=120)
     assert again.returncode == 0 and f"0 added, {len(files)} already queued, 0 failed" in out, out
 
 
-def test_two_transcribe_runs_at_once(tmp_path):
-    # A fresh workspace (no database yet) and a fresh model cache: both runs create the database,
-    # migrate it and join the packaged model at the same moment.
-    root = new_workspace(tmp_path / "ws")
+def test_two_transcribe_runs_at_once(tmp_path, runs):
+    # A fresh workspace (no database yet) and a fresh model cache: both runs are held at the start
+    # and let go together, so they create the database, migrate it and join the packaged model
+    # at the same moment.
+    root = make_workspace(tmp_path / "ws")
     files = speech_folder(tmp_path / "inbox", 8, seed=2)
-    cache = tmp_path / "model-cache"
-    first = start(root, tmp_path / "inbox", cache)
-    second = start(root, tmp_path / "inbox", cache)
-    out1 = first.communicate(timeout=300)[0].decode()
-    out2 = second.communicate(timeout=300)[0].decode()
-    assert first.returncode == 0, out1
-    assert second.returncode == 0, out2
-    for out in (out1, out2):
+    env = {"BROADCAST_MODEL_CACHE": str(tmp_path / "model-cache")}
+    hold_a, hold_b = Pause(tmp_path / "pause-a"), Pause(tmp_path / "pause-b")
+    a = runs(transcribe(root, tmp_path / "inbox"), {**env, **hold_a.env("transcribe.start:1", "transcribe.stored:1")})
+    b = runs(transcribe(root, tmp_path / "inbox"), {**env, **hold_b.env("transcribe.start:1")})
+    hold_a.wait(a, "transcribe.start:1")
+    hold_b.wait(b, "transcribe.start:1")
+    hold_a.release("transcribe.start:1")
+    hold_b.release("transcribe.start:1")
+    # A stops with the first recording transcribed and stored but not queued; B queues all of
+    # them meanwhile. Let go, A finds the first queued inside its own insert, and the rest
+    # queued before it looks: each file is added by exactly one of the two runs.
+    hold_a.wait(a, "transcribe.stored:1")
+    out_b = b.finish()
+    assert b.returncode == 0 and f"{len(files)} added, 0 already queued, 0 failed" in out_b, out_b
+    hold_a.release("transcribe.stored:1")
+    out_a = a.finish()
+    assert a.returncode == 0 and f"0 added, {len(files)} already queued, 0 failed" in out_a, out_a
+    for out in (out_a, out_b):
         assert "locked" not in out and "Traceback" not in out, out
     rows = check_queue(root)
     assert sorted(r["sha256"] for r in rows) == sorted(sha256_file(f) for f in files)
-    # Each file was added by exactly one of the two runs; the other skipped it.
-    added = [int(out.rsplit(" added,", 1)[0].split()[-1]) for out in (out1, out2)]
-    assert sum(added) == len(files), (out1, out2)
     assert temp_files(load_workspace(root).feedback_dir / "store") == []
