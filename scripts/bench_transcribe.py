@@ -70,7 +70,11 @@ HUMAN_SECONDS = (3.0, 12.0)           # voice-note-like prompts only
 LONG_LENGTHS = (30, 90, 180)
 GAP_SECONDS = 0.8
 SAMPLE_EVERY = 0.1                    # seconds between memory samples of the process tree
-RUNS = (("openai-whisper", "1"), ("faster-whisper", "1"), ("faster-whisper", None))
+# (backend, --jobs, extra arguments): the baseline, one process, the default, and the default on
+# Whisper's full 30 s window (the accuracy reference for the fitted window).
+RUNS = (("openai-whisper", "1", ()), ("faster-whisper", "1", ()), ("faster-whisper", None, ()),
+        ("faster-whisper", None, ("--full-window",)))
+ACCURACY_CLIPS = 60                   # human prompts for the fitted-vs-full window CER comparison
 
 
 # ------------------------------------------------------------------------------------ inputs
@@ -104,18 +108,19 @@ def asterisk_prompts() -> list[tuple[str, str, float, Path]]:
     return sorted(out)
 
 
-def human_set(folder: Path) -> dict | None:
+def human_set(folder: Path, clips: int = HUMAN_CLIPS, shift: int = 0) -> dict | None:
+    """`clips` prompts spread over the alphabet (`shift` picks the neighbours of another set's)."""
     prompts = [p for p in asterisk_prompts() if HUMAN_SECONDS[0] <= p[2] <= HUMAN_SECONDS[1]]
-    if len(prompts) < HUMAN_CLIPS:
+    if len(prompts) < clips + shift:
         return None
-    step = len(prompts) / HUMAN_CLIPS
-    chosen = [prompts[int(i * step)] for i in range(HUMAN_CLIPS)]      # spread over the alphabet
+    step = (len(prompts) - shift) / clips
+    chosen = [prompts[int(i * step) + shift] for i in range(clips)]
     folder.mkdir(parents=True)
     clips = []
     for name, text, _, path in chosen:
         shutil.copyfile(path, folder / path.name)
         clips.append({"file": path.name, "reference": text})
-    return {"name": "human-en", "language": "en", "folder": str(folder), "clips": clips,
+    return {"name": "human-en" if not shift else f"human-en-{clips}", "language": "en", "folder": str(folder), "clips": clips,
             "source": "Debian asterisk-core-sounds-en-wav 1.6.1 (Allison Smith, CC BY-SA 3.0): US English "
                       "telephone prompts, 8 kHz, texts from core-sounds-en.txt"}
 
@@ -229,16 +234,16 @@ def queued(ws: Path) -> dict[str, str]:
     return {it.source_name: it.transcript for it in queue.iter_all(conn)}
 
 
-def run_set(data: dict, tmp: Path) -> dict:
+def run_set(data: dict, tmp: Path, with_baseline: bool = True) -> dict:
     runs = []
-    for backend, jobs in RUNS:
-        label = f"{backend} --jobs {jobs or 'default'}"
+    for backend, jobs, extra in (RUNS if with_baseline else RUNS[2:]):
+        label = " ".join([backend, f"--jobs {jobs or 'default'}", *extra])
         print(f"  {data['name']}: {label} …", file=sys.stderr, flush=True)
-        ws = tmp / f"ws-{data['name']}-{backend}-{jobs or 'default'}"
+        ws = tmp / f"ws-{data['name']}-{backend}-{jobs or 'default'}{''.join(extra)}"
         subprocess.run([sys.executable, "-m", "broadcast", "init", str(ws)], cwd=ROOT, check=True,
                        capture_output=True)
         cmd = [sys.executable, "-m", "broadcast", "--workspace", str(ws), "transcribe", data["folder"],
-               "--backend", backend, "--language", data["language"]] + (["--jobs", jobs] if jobs else [])
+               "--backend", backend, "--language", data["language"], *extra] + (["--jobs", jobs] if jobs else [])
         result = measured(cmd, tmp / f"{ws.name}.log")
         if result["exit"] != 0:
             raise SystemExit(f"{label} failed:\n{(tmp / f'{ws.name}.log').read_text()[-3000:]}")
@@ -247,12 +252,20 @@ def run_set(data: dict, tmp: Path) -> dict:
         for clip in data["clips"]:
             e, n = cer_parts(clip["reference"], texts.get(clip["file"], ""))
             edits, chars = edits + e, chars + n
-        runs.append({"backend": backend, "jobs": jobs or "default", **result, "cer": round(edits / chars, 4),
-                     "transcripts": texts})
-    ow, fw1, fw = runs
+        runs.append({"backend": backend, "jobs": jobs or "default", "options": " ".join(extra), **result,
+                     "cer": round(edits / chars, 4), "transcripts": texts})
     audio_s = sum(_seconds(Path(data["folder"]) / c["file"]) for c in data["clips"])
-    return {"name": data["name"], "source": data["source"], "language": data["language"], "clips": len(data["clips"]),
-            "audio_s": round(audio_s, 1), "runs": runs,
+    head = {"name": data["name"], "source": data["source"], "language": data["language"], "clips": len(data["clips"]),
+            "audio_s": round(audio_s, 1), "runs": runs}
+    fw, full = runs[-2:]
+    head["fitted_over_full_window"] = {"cpu": round(fw["cpu_s"] / full["cpu_s"], 2),
+                                       "cer_fitted": fw["cer"], "cer_full": full["cer"],
+                                       "clips_differing": sorted(k for k in fw["transcripts"]
+                                                                 if fw["transcripts"][k] != full["transcripts"].get(k))}
+    if not with_baseline:
+        return head
+    ow, fw1 = runs[:2]
+    return {**head,
             "same_transcripts_jobs_1_and_default": fw1["transcripts"] == fw["transcripts"],
             "openai_over_faster_default": {"wall": round(ow["wall_s"] / fw["wall_s"], 2),
                                            "cpu": round(ow["cpu_s"] / fw["cpu_s"], 2)},
@@ -334,7 +347,7 @@ def prepare_models() -> str:
 
 def run(out: Path, skip_long: bool, limit: int | None = None) -> dict:
     from broadcast.transcription.pool import available_cores
-    from broadcast.transcription.transcribe import BATCHED_FROM_SECONDS
+    from broadcast.transcription.transcribe import BATCHED_FROM_SECONDS, FEEDBACK_ENCODER_MARGIN
 
     model = prepare_models()
     report = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -344,7 +357,9 @@ def run(out: Path, skip_long: bool, limit: int | None = None) -> dict:
               "model": model,
               "decoding": "beam 5 at temperature 0 (a loop decoded again with repetition penalty 1.2, "
                           "faster-whisper only), VAD on, condition_on_previous_text off, hallucination guard on; "
-                          f"recordings of {BATCHED_FROM_SECONDS:.0f} s and more batched",
+                          f"recordings of {BATCHED_FROM_SECONDS:.0f} s and more batched; a shorter one "
+                          f"encoded as its speech + {FEEDBACK_ENCODER_MARGIN:g} s instead of the 30 s window "
+                          "(faster-whisper default; --full-window turns it off)",
               "sets": [], "skipped": []}
     with tempfile.TemporaryDirectory(prefix="bench-transcribe-") as tmp_name:
         tmp = Path(tmp_name)
@@ -360,6 +375,9 @@ def run(out: Path, skip_long: bool, limit: int | None = None) -> dict:
                     (Path(data["folder"]) / clip["file"]).unlink()
                 data["clips"] = data["clips"][:limit]
             report["sets"].append(run_set(data, tmp))
+        more = human and not limit and human_set(tmp / "human-en-more", ACCURACY_CLIPS, shift=1)
+        if more:     # accuracy only: the fitted window against the full one on more human speech
+            report["accuracy"] = run_set(more, tmp, with_baseline=False)
         ow = sum(r["runs"][0]["wall_s"] for r in report["sets"]), sum(r["runs"][0]["cpu_s"] for r in report["sets"])
         fw = sum(r["runs"][2]["wall_s"] for r in report["sets"]), sum(r["runs"][2]["cpu_s"] for r in report["sets"])
         report["all_short_notes"] = {
@@ -369,7 +387,7 @@ def run(out: Path, skip_long: bool, limit: int | None = None) -> dict:
         if not skip_long:
             report["long_recordings"] = run_long(tmp)
     report["machine"]["load_average_after"] = load_average()
-    for s in report["sets"]:
+    for s in report["sets"] + [report[k] for k in ("accuracy",) if k in report]:
         for r in s["runs"]:
             r["transcripts"] = dict(sorted(r["transcripts"].items()))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -384,11 +402,17 @@ def summary(report: dict) -> str:
     lines = [f"{m['cpu']}, {m['cores']} cores; load average {m['load_average_before']} before, "
              f"{m['load_average_after']} after",
              f"{'set / run':<40}{'wall s':>8}{'CPU s':>8}{'tree MB':>9}{'max MB':>8}{'CER':>7}"]
-    for s in report["sets"]:
+    for s in report["sets"] + [report[k] for k in ("accuracy",) if k in report]:
         lines.append(f"{s['name']}: {s['clips']} clips, {s['audio_s']} s of audio")
         for r in s["runs"]:
-            lines.append(f"  {r['backend'] + ' --jobs ' + str(r['jobs']):<38}{r['wall_s']:>8.1f}{r['cpu_s']:>8.1f}"
+            name = f"{r['backend']} --jobs {r['jobs']} {r['options']}".strip()
+            lines.append(f"  {name:<38}{r['wall_s']:>8.1f}{r['cpu_s']:>8.1f}"
                          f"{r['peak_tree_mb']:>9}{r['peak_process_mb']:>8}{r['cer']:>7.3f}")
+        f = s["fitted_over_full_window"]
+        lines.append(f"  fitted / full window: {f['cpu']}× CPU, CER {f['cer_fitted']} vs {f['cer_full']}, "
+                     f"{len(f['clips_differing'])} of {s['clips']} transcripts differ")
+        if "openai_over_faster_default" not in s:
+            continue
         ratio = s["openai_over_faster_default"]
         lines.append(f"  openai-whisper / faster-whisper default: {ratio['wall']}× wall, {ratio['cpu']}× CPU; "
                      f"same transcripts --jobs 1 and default: {s['same_transcripts_jobs_1_and_default']}")

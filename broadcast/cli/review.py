@@ -23,7 +23,8 @@ from broadcast.executors import executor_spec
 from broadcast.feedback.audio import collect_files
 from broadcast.feedback.ingest import Events, IngestSettings, ingest
 from broadcast.transcription.pool import EngineSpec, available_cores
-from broadcast.transcription.transcribe import TranscribeOptions, check_language, resolve_device
+from broadcast.transcription.transcribe import (FEEDBACK_ENCODER_MARGIN, TranscribeOptions, check_language,
+                                                resolve_device)
 
 # Long recordings print where they are at most this often (seconds of wall time).
 PROGRESS_EVERY = 15.0
@@ -64,13 +65,17 @@ def _default_reviewer() -> str:
               help="Recordings transcribed at once here, each in a worker process holding the model "
               "(~0.4 GB for base) on one CPU thread; 1: in this process, on every core. Queued in input "
               "order, with the same transcripts whatever N. Default: the number of cores.")
+@click.option("--full-window", is_flag=True,
+              help="Encode every recording in Whisper's full 30 s window, the setting it was trained "
+              f"on (about 3x the CPU on voice notes). Default: a short recording is encoded as its "
+              f"speech plus {FEEDBACK_ENCODER_MARGIN:g} s, at the same accuracy on the benchmark sets.")
 @click.option("--compute-type", default=None, hidden=True, help="CTranslate2 compute type (default int8).")
 @executor_options("recordings are transcribed (on Ray, each actor loads the model once)")
 @device_option
 @pass_workspace
 def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str | None, language: str | None,
-               announcement: str | None, area: str | None, jobs: int | None, compute_type: str | None,
-               executor: str | None, ray_address: str | None, device: str) -> None:
+               announcement: str | None, area: str | None, jobs: int | None, full_window: bool,
+               compute_type: str | None, executor: str | None, ray_address: str | None, device: str) -> None:
     """Transcribe citizens' voice feedback (files or folders) into the review queue.
 
     Reads wav, mp3, m4a/aac, ogg/opus, webm, amr — anything ffmpeg decodes. Each recording is
@@ -83,7 +88,8 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
     if announcement is not None and not ID_RE.match(announcement):
         raise click.BadParameter("announcement ids use only a-z, 0-9 and '-'", param_hint="--announcement")
     configured = ws.config.section("feedback").get("language", "vi")
-    options = TranscribeOptions(language=check_language(language or str(configured)))
+    options = TranscribeOptions(language=check_language(language or str(configured)),
+                                encoder_margin=None if full_window else FEEDBACK_ENCODER_MARGIN)
     spec = executor_spec(ws, executor, ray_address)
     if spec.kind == "local":
         device = resolve_device(device, backend)   # --device cuda without a GPU stops here, before any work

@@ -42,6 +42,13 @@ CUT_FRAME_SECONDS = 0.1
 # (scripts/bench-transcribe, one thread), its CER differences mostly digits written as words.
 BATCHED_FROM_SECONDS = 30.0
 BATCH_SIZE = 8
+# Whisper always encodes a 30 s window, a short voice note padded with silence. Feedback
+# transcription encodes only the speech plus this much (whole seconds): on 60 human English
+# prompts and 12 espeak-ng Vietnamese clips it cost a third of the CPU at the same CER
+# (scripts/bench-transcribe; README). `check` and recording verification keep the full window,
+# which their thresholds were calibrated on.
+FEEDBACK_ENCODER_MARGIN = 5.0
+WINDOW_FRAMES = 3000                  # Whisper's 30 s window in mel frames (10 ms each)
 
 ProgressFn = Callable[[float, float | None], None]
 
@@ -75,6 +82,9 @@ class TranscribeOptions:
     None: never."""
     batch_size: int = BATCH_SIZE
     """Chunks of a batched recording decoded at once."""
+    encoder_margin: float | None = None
+    """Encode a recording that fits one window as its speech plus this many seconds instead of
+    the full 30 s window (faster-whisper, with the language given; None: the full window)."""
 
 
 # Whisper's own test for a repetition loop: text that gzip compresses more than this.
@@ -132,26 +142,29 @@ class FasterWhisperBackend:
 
     def __init__(self, model: ResolvedModel, compute_type: str | None = None, cpu_threads: int | None = None,
                  device: str = "cpu") -> None:
-        from faster_whisper import WhisperModel
-
         self.model_info = model
         self.device = device
         self.compute_type = compute_type or ("float16" if device == "cuda" else "int8")
         try:
-            self.model = WhisperModel(str(model.path), device=device, compute_type=self.compute_type,
-                                      cpu_threads=cpu_threads or default_threads(), local_files_only=True)
+            self.model = _fitting_model_class()(
+                str(model.path), device=device, compute_type=self.compute_type,
+                cpu_threads=cpu_threads or default_threads(), local_files_only=True)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the Whisper model: {exc}", model.path) from None
 
     def decode(self, audio: np.ndarray, options: TranscribeOptions,
                on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
-        segments, info = self.model.transcribe(
-            audio, language=options.language, task="transcribe", beam_size=options.beam_size,
-            best_of=5, temperature=list(options.temperatures),
-            condition_on_previous_text=options.condition_on_previous_text, vad_filter=False,
-            repetition_penalty=options.repetition_penalty,
-        )
-        return _our_segments(segments, on_segment), info.language
+        self.model.encode_frames = encoder_frames(audio.size, options)
+        try:
+            segments, info = self.model.transcribe(
+                audio, language=options.language, task="transcribe", beam_size=options.beam_size,
+                best_of=5, temperature=list(options.temperatures),
+                condition_on_previous_text=options.condition_on_previous_text, vad_filter=False,
+                repetition_penalty=options.repetition_penalty,
+            )
+            return _our_segments(segments, on_segment), info.language
+        finally:
+            self.model.encode_frames = None
 
     def decode_batched(self, audio: np.ndarray, options: TranscribeOptions,
                        on_segment: Callable[[float], None] | None = None) -> tuple[list[Segment], str | None]:
@@ -210,6 +223,34 @@ class OpenAIWhisperBackend:
 
 
 Backend = FasterWhisperBackend | OpenAIWhisperBackend
+
+
+def encoder_frames(samples: int, options: TranscribeOptions) -> int | None:
+    """Mel frames to encode for `samples` of 16 kHz speech under options.encoder_margin: the
+    speech plus the margin, in whole seconds; None (the full window) when that is not shorter,
+    when no margin is set, or when the language is to be detected (detection needs the window)."""
+    if options.encoder_margin is None or options.language is None:
+        return None
+    seconds = np.ceil(samples / audio_mod.RECOGNITION_RATE + options.encoder_margin)
+    frames = int(seconds) * (WINDOW_FRAMES // 30)
+    return frames if frames < WINDOW_FRAMES else None
+
+
+@functools.cache
+def _fitting_model_class():
+    """faster-whisper's WhisperModel whose encoder can be handed fewer frames than the window
+    it pads every segment to (encode_frames, set by FasterWhisperBackend.decode for one call)."""
+    from faster_whisper import WhisperModel
+
+    class FittingWhisperModel(WhisperModel):
+        encode_frames: int | None = None
+
+        def encode(self, features: np.ndarray):
+            if self.encode_frames is not None and features.shape[-1] > self.encode_frames:
+                features = features[..., :self.encode_frames]
+            return super().encode(features)
+
+    return FittingWhisperModel
 
 
 def load_backend(name: str = DEFAULT_BACKEND, model: str | None = None, compute_type: str | None = None,
