@@ -12,10 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from broadcast.core import db
 from broadcast.core.config import load_workspace
 from broadcast.core.fsutil import sha256_file
 from broadcast.core.processes import PAUSE_AT_ENV, PAUSE_DIR_ENV
@@ -130,6 +132,12 @@ def check_final_files(day: Path) -> None:
             json.loads(p.read_text(encoding="utf-8"))  # never half-written
 
 
+def produce_entries(root: Path) -> list[str]:
+    """The sha256 of each `produce` entry of the audit log, oldest first."""
+    with closing(db.connect(load_workspace(root).db_path)) as conn:
+        return [r[0] for r in conn.execute("SELECT sha256 FROM audit_log WHERE action = 'produce' ORDER BY seq")]
+
+
 def cached_renditions(root: Path) -> int:
     return len(list((load_workspace(root).cache_dir / "masters").glob("*.json")))
 
@@ -163,6 +171,7 @@ def test_killed_at_seven_points_then_rerun_completes(tmp_path, runs):
             assert len(final_files(day)) == placed, (step, [str(p.relative_to(day)) for p in final_files(day)])
             assert not (day / "manifest.json").exists()
     assert (day / "manifest.json").exists()
+    assert produce_entries(root) == []          # killed before its audit entry
 
     final = runs([*BROADCAST, "--workspace", str(root), *produce()])
     out = final.finish()
@@ -176,6 +185,8 @@ def test_killed_at_seven_points_then_rerun_completes(tmp_path, runs):
     on_disk = {str(p.relative_to(day)) for p in day.rglob("*") if p.is_file()} - {"manifest.json"}
     assert {e["path"] for e in manifest["files"]} == on_disk
     assert len([p for p in on_disk if p.endswith(".mp3")]) == ITEMS * 2 * 2  # items × 2 areas × 2 slots
+    # The manifest the killed run placed is logged by the rerun, once, though it did not change.
+    assert produce_entries(root) == [sha256_file(day / "manifest.json")]
     verify = subprocess.run([*BROADCAST, "--workspace", str(root), "verify", "--date", DAY],
                             capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr

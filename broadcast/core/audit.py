@@ -98,6 +98,13 @@ def holds(conn: sqlite3.Connection, seq: int, entry_hash: str) -> bool:
     return row is not None and row[0] == entry_hash
 
 
+def latest_sha256(conn: sqlite3.Connection, action: str, subject: str) -> str | None:
+    """The sha256 the newest `action` entry about `subject` recorded (None: no such entry)."""
+    row = conn.execute("SELECT sha256 FROM audit_log WHERE action = ? AND subject = ? ORDER BY seq DESC LIMIT 1",
+                       (action, subject)).fetchone()
+    return row[0] if row else None
+
+
 def anchor_code(entry_hash: str, seq: int) -> str:
     """The short form of an anchor printed on run sheets: '#seq-xxxxxxxx'."""
     return f"#{seq}-{entry_hash[:8]}"

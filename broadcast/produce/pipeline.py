@@ -174,9 +174,12 @@ def write_manifest(ws: Workspace, conn, out: Output, scheduled_ids: set[str], on
         out.write_if_changed(path, data)
     out.commit()                          # every file, the manifest last
     pause_point("produce.placed")
-    if changed:
+    # Logged when the manifest is new to the log, not only when it changed on disk: a run
+    # stopped after placing it (killed, power cut) left it unlogged, and the next run logs it.
+    digest = hashlib.sha256(data).hexdigest()
+    if audit.latest_sha256(conn, "produce", out.day.isoformat()) != digest:
         audit.append(conn, actor=os.environ.get("USER", "broadcast"), action="produce",
-                     subject=out.day.isoformat(), sha256=hashlib.sha256(data).hexdigest(),
+                     subject=out.day.isoformat(), sha256=digest,
                      detail={"files": len(out.entries), "failed": len(report.failures)})
     for rel in remove:
         (folder / rel).unlink(missing_ok=True)
