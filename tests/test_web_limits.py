@@ -121,6 +121,9 @@ def test_out_of_range_ids_and_pages_are_404(serve):
         assert client.get(f"/items/{bad}").status_code == 404, bad
         assert client.get(f"/items/{bad}/audio").status_code == 404, bad
         assert client.post(f"/items/{bad}", data={"csrf": csrf, "version": "1"}).status_code == 404, bad
+    for action in ("assign", "reply", "close", "link"):      # an empty reply is refused before the lookup
+        answer = client.post(f"/items/{item_id + 1}/case", data={"csrf": csrf, "case_version": "1", "action": action})
+        assert answer.status_code == 404, (action, answer.status_code)
     assert client.get(f"/items/{BIG - 1}").status_code == 404   # the largest id: no such item
     for page in (str(BIG), str(10**30), "9" * 5000, "0", "-3", "2", "x"):
         r = client.get("/", params={"page": page})

@@ -113,13 +113,21 @@ async def case_action(request: Request) -> Response:
         await run_in_threadpool(_apply, request, item_id, version, action, values, session.reviewer)
     except ItemNotFound:
         return not_found(request)
-    except VersionConflict:
-        current = await run_in_threadpool(_current, request, item_id)
-        return await run_in_threadpool(_page_again, request, item_id, session, values, 409, conflict={
-            "yours": version, "now": current.version, "who": current.reviewer or "?"})
-    except QueueError as exc:
-        return await run_in_threadpool(_page_again, request, item_id, session, values, 400, error=str(exc))
+    except QueueError as exc:      # a conflict or a refused value: the page again, as typed
+        try:
+            return await run_in_threadpool(_refused_again, request, item_id, session, values, version, exc)
+        except ItemNotFound:       # refused before it was looked up (an empty reply), and not there
+            return not_found(request)
     return RedirectResponse(f"/items/{item_id}?saved=1#case", status_code=303)
+
+
+def _refused_again(request: Request, item_id: int, session, values: dict, version: int,
+                   exc: QueueError) -> Response:
+    if isinstance(exc, VersionConflict):
+        current = _current(request, item_id)
+        return _page_again(request, item_id, session, values, 409, conflict={
+            "yours": version, "now": current.version, "who": current.reviewer or "?"})
+    return _page_again(request, item_id, session, values, 400, error=str(exc))
 
 
 def _current(request: Request, item_id: int):
