@@ -83,7 +83,6 @@ def worker_pids(task_name: str) -> list[int]:
     return out
 
 
-
 @contextlib.contextmanager
 def killing_first_worker(task_name: str, timeout: float) -> Iterator[list[int]]:
     """While the body runs, SIGKILL the first Ray worker seen running `task_name` (watching for up
@@ -106,10 +105,20 @@ def killing_first_worker(task_name: str, timeout: float) -> Iterator[list[int]]:
     finally:
         killer.join()
 
+
+_SESSION_HEAD: list[RayHead] = []
+
+
 @pytest.fixture(scope="module")
-def ray_head():
-    """A Ray head for one test module (import this fixture into the module)."""
+def ray_head(request):
+    """The Ray head of this test session (import this fixture into the module): started by the
+    first module that asks for it, shared by the next ones (a start and a stop cost ~20 s here;
+    each command's actors go with its job), stopped after the last module that uses it."""
     pytest.importorskip("ray", reason="needs the [ray] extra")
-    head = RayHead(num_cpus=2)
-    yield head
-    head.stop()
+    if not _SESSION_HEAD or _SESSION_HEAD[0].proc.poll() is not None:
+        _SESSION_HEAD[:] = [RayHead(num_cpus=2)]
+        request.config.add_cleanup(_SESSION_HEAD[0].stop)     # if the session ends early
+    yield _SESSION_HEAD[0]
+    users = [item.module for item in request.session.items if "ray_head" in getattr(item, "fixturenames", ())]
+    if not users or users[-1] is request.module:
+        _SESSION_HEAD[0].stop()

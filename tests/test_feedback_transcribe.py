@@ -201,10 +201,12 @@ def test_conversion_is_exact(model_cache):
     import torch
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from broadcast.transcription.convert import load_openai_whisper
-
     m = resolve_model()
-    openai_model = load_openai_whisper(m.path, model_cache / "converted", m.sha256)
+    # The openai-whisper backend's model: load_openai_whisper(m.path, <cache>/converted, m.sha256),
+    # loaded once for this test and test_both_backends_agree.
+    backend = load_backend("openai-whisper", None, None)
+    assert backend.model_info.path == m.path and list((model_cache / "converted").glob("openai-whisper-*.pt"))
+    openai_model = backend.model
     features = FeatureExtractor(feature_size=80)(np.random.default_rng(0).standard_normal(16000 * 3).astype(np.float32) * 0.1)
     features = np.pad(features, ((0, 0), (0, 3000 - features.shape[1])))[None].astype(np.float32)
     ct2 = ctranslate2.models.Whisper(str(m.path), device="cpu", compute_type="float32")

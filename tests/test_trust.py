@@ -52,6 +52,37 @@ def produced(root: Path) -> Path:
     return root / "output" / DAY
 
 
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """base(ids, produce) → that workspace, approved (and produced), made once in this module."""
+    made: dict[tuple, Path] = {}
+
+    def get(ids: tuple[str, ...] = ("hop-ban",), produce: bool = False) -> Path:
+        if (ids, produce) not in made:
+            if produce:
+                root = tmp_path_factory.mktemp("produced") / "ws"
+                shutil.copytree(get(ids), root, symlinks=True)
+                produced(root)
+            else:
+                root = workspace(tmp_path_factory.mktemp("approved") / "ws", ids)
+            made[ids, produce] = root
+        return made[ids, produce]
+
+    return get
+
+
+@pytest.fixture
+def copy_of(base, tmp_path):
+    """copy_of(ids, produce) → this test's own copy (tmp_path/ws) of that base workspace: what
+    `workspace` (and `produced`) would have made, without making it again."""
+    def make(ids: tuple[str, ...] = ("hop-ban",), produce: bool = False) -> Path:
+        dest = tmp_path / "ws"
+        shutil.copytree(base(ids, produce), dest, symlinks=True)
+        return dest
+
+    return make
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and ".scratch" not in p.parts}
@@ -60,9 +91,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ---------------------------------------------------------------- the audit log cannot be reset unseen
 
 
-def test_a_deleted_database_stops_produce_and_approve_and_a_backup_brings_it_back(tmp_path):
-    root = workspace(tmp_path / "ws")
-    day = produced(root)
+def test_a_deleted_database_stops_produce_and_approve_and_a_backup_brings_it_back(copy_of, tmp_path):
+    root = copy_of(produce=True)
+    day = root / "output" / DAY
     before = snapshot(day)
     manifest = json.loads((day / "manifest.json").read_text(encoding="utf-8"))
     anchor = manifest["audit_anchor"]
@@ -92,9 +123,8 @@ def test_a_deleted_database_stops_produce_and_approve_and_a_backup_brings_it_bac
     assert snapshot(day).keys() == before.keys()
 
 
-def test_an_emptied_database_and_its_head_file_gone_are_still_caught_by_the_manifest_anchor(tmp_path):
-    root = workspace(tmp_path / "ws")
-    produced(root)
+def test_an_emptied_database_and_its_head_file_gone_are_still_caught_by_the_manifest_anchor(copy_of):
+    root = copy_of(produce=True)
     for p in (root / "state").glob("broadcast.db*"):
         p.unlink()
     sqlite3.connect(root / "state" / "broadcast.db").close()      # an empty file in its place
@@ -103,9 +133,8 @@ def test_an_emptied_database_and_its_head_file_gone_are_still_caught_by_the_mani
     assert r.returncode == 1 and "no longer holds" in r.stderr
 
 
-def test_cutting_the_last_rows_off_the_audit_log_is_detected(tmp_path):
-    root = workspace(tmp_path / "ws", ids=("hop-ban", "tiem-chung"))
-    produced(root)
+def test_cutting_the_last_rows_off_the_audit_log_is_detected(copy_of):
+    root = copy_of(("hop-ban", "tiem-chung"), produce=True)
     db = root / "state" / "broadcast.db"
     conn = sqlite3.connect(db)
     last = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
@@ -118,8 +147,8 @@ def test_cutting_the_last_rows_off_the_audit_log_is_detected(tmp_path):
     assert r.returncode == 1 and f"it reached entry #{last}" in r.stderr
 
 
-def test_a_restore_of_an_older_copy_is_refused_unless_forced(tmp_path):
-    root = workspace(tmp_path / "ws")
+def test_a_restore_of_an_older_copy_is_refused_unless_forced(copy_of, tmp_path):
+    root = copy_of()
     old = tmp_path / "old.db"
     assert run(root, "backup", str(old)).returncode == 0
     (root / "announcements" / "b.md").write_text(announcement_text("b", body=SHORT), encoding="utf-8")
@@ -138,8 +167,8 @@ def test_a_restore_of_an_older_copy_is_refused_unless_forced(tmp_path):
 # ---------------------------------------------------------------- the error edge
 
 
-def test_a_corrupt_database_is_one_line(tmp_path):
-    root = workspace(tmp_path / "ws")
+def test_a_corrupt_database_is_one_line(copy_of):
+    root = copy_of()
     db = root / "state" / "broadcast.db"
     for p in (root / "state").glob("broadcast.db-*"):
         p.unlink()
@@ -194,9 +223,9 @@ def chattr(flag: str, path: Path) -> bool:
     return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
 
 
-def test_an_immutable_manifest_is_one_line_and_nothing_else_changes(tmp_path):
-    root = workspace(tmp_path / "ws")
-    day = produced(root)
+def test_an_immutable_manifest_is_one_line_and_nothing_else_changes(copy_of):
+    root = copy_of(produce=True)
+    day = root / "output" / DAY
     manifest = day / "manifest.json"
     if not chattr("+i", manifest):
         pytest.skip("this file system has no immutable flag")
@@ -278,9 +307,8 @@ def test_init_on_a_folder_that_cannot_be_made_is_one_line(tmp_path):
 # ---------------------------------------------------------------- damaged caches and results
 
 
-def test_a_truncated_speech_cache_entry_is_dropped_and_made_again(tmp_path):
-    root = workspace(tmp_path / "ws")
-    produced(root)
+def test_a_truncated_speech_cache_entry_is_dropped_and_made_again(copy_of):
+    root = copy_of(produce=True)
     entries = list((root / "state" / "cache" / "speech").glob("*.npz"))
     assert entries
     for e in entries:
@@ -296,9 +324,9 @@ def test_a_truncated_speech_cache_entry_is_dropped_and_made_again(tmp_path):
     assert run(root, "verify", "--date", DAY).returncode == 0
 
 
-def test_check_results_of_the_wrong_shape_mark_every_file_review(tmp_path):
-    root = workspace(tmp_path / "ws")
-    day = produced(root)
+def test_check_results_of_the_wrong_shape_mark_every_file_review(copy_of):
+    root = copy_of(produce=True)
+    day = root / "output" / DAY
     (day / "check.json").write_text('{"files": 5}', encoding="utf-8")
     r = run(root, "produce", "--date", DAY)
     no_traceback(r)
@@ -307,9 +335,9 @@ def test_check_results_of_the_wrong_shape_mark_every_file_review(tmp_path):
     assert sheet.count("[review]") == 2          # both slots' file, neither silently unmarked
 
 
-def test_a_corrupt_manifest_is_named_corrupt_not_missing(tmp_path):
-    root = workspace(tmp_path / "ws")
-    day = produced(root)
+def test_a_corrupt_manifest_is_named_corrupt_not_missing(copy_of):
+    root = copy_of(produce=True)
+    day = root / "output" / DAY
     (day / "manifest.json").write_text('{"files": 5', encoding="utf-8")
     r = run(root, "verify", "--date", DAY)
     no_traceback(r)
@@ -343,9 +371,9 @@ def test_a_changed_emergency_stands_withheld_at_the_top_of_the_run_sheet(tmp_pat
     assert "changed-since-approval" in r.stdout
 
 
-def test_removing_an_area_touches_only_that_areas_files(tmp_path):
-    root = workspace(tmp_path / "ws")
-    day = produced(root)
+def test_removing_an_area_touches_only_that_areas_files(copy_of):
+    root = copy_of(produce=True)
+    day = root / "output" / DAY
     men_before = snapshot(day / "loudspeaker" / "men")
     config = (root / "broadcast.toml").read_text(encoding="utf-8")
     start = config.index("[areas.ly-xom]")
@@ -360,18 +388,17 @@ def test_removing_an_area_touches_only_that_areas_files(tmp_path):
     assert run(root, "verify", "--date", DAY).returncode == 0
 
 
-def test_produce_of_one_id_leaves_the_other_announcements_files(tmp_path):
-    root = workspace(tmp_path / "ws", ids=("hop-ban", "tiem-chung"))
-    day = produced(root)
+def test_produce_of_one_id_leaves_the_other_announcements_files(copy_of):
+    root = copy_of(("hop-ban", "tiem-chung"), produce=True)
+    day = root / "output" / DAY
     before = {k for k in snapshot(day) if "tiem-chung" in k}
     r = run(root, "produce", "--date", DAY, "hop-ban")
     assert r.returncode == 0, r.stderr
     assert before <= set(snapshot(day))
 
 
-def test_status_says_produced_only_for_the_current_approval(tmp_path):
-    root = workspace(tmp_path / "ws")
-    produced(root)
+def test_status_says_produced_only_for_the_current_approval(copy_of):
+    root = copy_of(produce=True)
     assert run(root, "status").stdout.strip().splitlines()[-1] == "1 produced"
     path = root / "announcements" / "hop-ban.md"
     path.write_text(announcement_text("hop-ban", body=SHORT + " Xin cảm ơn.", repeat="1", languages="[vi]"),
