@@ -56,10 +56,15 @@ def new(sha: str, text: str = "Đường vào bản Mến bị ngập", received
                          stored_path=f"store/{sha * 8}.m4a", received_at=received, transcript=transcript(text), **kw)
 
 
-@pytest.fixture
-def case_ws(ws):
+def with_case_rules(ws):
+    """The workspace with the [feedback] rules above added to its broadcast.toml."""
     (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
     return ws
+
+
+@pytest.fixture
+def case_ws(ws):
+    return with_case_rules(ws)
 
 
 @pytest.fixture

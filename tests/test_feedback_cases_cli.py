@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from test_feedback_cases import FEEDBACK, new
+from test_feedback_cases import new, with_case_rules
 
 from broadcast.core import audit, db
 from broadcast.feedback import queue
@@ -34,7 +34,7 @@ def ids(result) -> list[str]:
 
 @pytest.fixture
 def month(ws):
-    (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
+    with_case_rules(ws)
     conn = db.connect(ws.load().db_path)
     for sha, received, area, text in ITEMS:
         queue.add_item(conn, new(sha, text=text, received=received, area=area))

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 from conftest import announcement_text
-from test_feedback_cases import FEEDBACK, new
+from test_feedback_cases import new, with_case_rules
 
 from broadcast.core import db
 from broadcast.feedback import cases, linking, queue
@@ -81,7 +81,7 @@ def test_rank_picks_the_announcement_each_transcript_answers():
 
 @pytest.fixture
 def linked_ws(ws):
-    (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
+    with_case_rules(ws)
     schedule = {"tiem-chung": ("[2025-11-14, 2025-11-15]", "[men]"),
                 "cat-dien": ("[2025-11-10]", "[ly-xom, men]"),
                 "bhyt": ("[2025-10-01]", "[ly-xom, men]"),          # long ago by its schedule …

@@ -13,7 +13,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 from mutagen.mp4 import MP4
-from test_feedback_cases import FEEDBACK, new
+from test_feedback_cases import new, with_case_rules
 
 from broadcast.core import audit, db
 from broadcast.core.fsutil import sha256_file
@@ -37,7 +37,7 @@ def decode(path):
 
 @pytest.fixture
 def replies(ws):
-    (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
+    with_case_rules(ws)
     install_default_voices(ws.root / "voices")
     w = ws.load()
     conn = db.connect(w.db_path)

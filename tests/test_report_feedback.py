@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from conftest import CHROMIUM
-from test_feedback_cases import FEEDBACK, new
+from test_feedback_cases import new, with_case_rules
 
 from broadcast.core import db
 from broadcast.feedback import cases, queue
@@ -28,7 +28,7 @@ D = date.fromisoformat
 def month(ws):
     """November 2025: 40 items over six categories × units × areas, in every state, and a long
     tail of overdue ones so the report runs over several pages."""
-    (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
+    with_case_rules(ws)
     w = ws.load()
     rules = cases.Cases.of(w)
     conn = db.connect(w.db_path)
@@ -96,7 +96,7 @@ def test_counts_and_csv(month):
 
 
 def test_csv_cells_never_start_a_formula(ws):
-    (ws.root / "broadcast.toml").write_text((ws.root / "broadcast.toml").read_text() + FEEDBACK, encoding="utf-8")
+    with_case_rules(ws)
     w = ws.load()
     rules = cases.Cases.of(w)
     conn = db.connect(w.db_path)
