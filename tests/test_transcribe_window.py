@@ -72,5 +72,7 @@ def test_transcribe_command_fits_by_default_and_full_window_keeps_30_s(ws, encod
     r = ws.run("transcribe", str(other), "--jobs", "1", "--full-window")
     assert r.exit_code == 0, r.output
     assert encoded and set(encoded) == {WINDOW_FRAMES}
-    items = {it.source_name: it.transcript for it in queue.iter_all(db.connect(ws.load().db_path))}
-    assert items["goi.wav"] and items["goi-lai.wav"]
+    items = {it.source_name: it for it in queue.iter_all(db.connect(ws.load().db_path))}
+    assert items["goi.wav"].transcript and items["goi-lai.wav"].transcript
+    # transcribe admits what it queued as cases: each has its due date before anyone looks
+    assert items["goi.wav"].due_date and items["goi-lai.wav"].due_date

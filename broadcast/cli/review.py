@@ -119,6 +119,8 @@ def transcribe(ws: Workspace, paths: tuple[Path, ...], backend: str, model: str 
             done=lambda path: advance(path.name)))
     failed = result.failed + len(missing)
     console.print(f"{result.added} added, {result.skipped} already queued, {failed} failed")
+    if result.added:       # due dates, the caller's number, the suggested announcement: at once
+        _conn(ws).close()
     if failed:
         raise PartialFailure()
 
