@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from broadcast.feedback import queue
 from broadcast.feedback.export import csv_text
+from broadcast.web.case_view import queue_case_filters
 from broadcast.web.site import connect, login_redirect, queue_filters, session_of, site_of
 
 
@@ -18,9 +19,10 @@ def export_csv(request: Request) -> Response:
     if session_of(request) is None:
         return login_redirect(request)
     redacted = request.query_params.get("redact") == "1"
+    filters = {**queue_filters(request), **queue_case_filters(request)}   # the queue page's, case ones too
     conn = connect(request)
     try:
-        text = csv_text(queue.iter_all(conn, **queue_filters(request)), redacted=redacted)
+        text = csv_text(queue.iter_all(conn, **filters), redacted=redacted)
     finally:
         conn.close()
     name = f"phan-hoi-{datetime.now(site_of(request).ws.config.tz):%Y-%m-%d}.csv"
