@@ -72,7 +72,8 @@ def run_cli(root: Path, *args: str):
 
 def make_workspace(root: Path, announcements: dict[str, str] | None = None) -> Path:
     """The conftest workspace with the playout CONFIG and ANNOUNCEMENTS (or `announcements`)."""
-    return conftest.make_workspace(root, CONFIG, announcements=ANNOUNCEMENTS if announcements is None else announcements)
+    return conftest.make_workspace(root, CONFIG,
+                                   announcements=ANNOUNCEMENTS if announcements is None else announcements)
 
 
 def produce(root: Path) -> None:
