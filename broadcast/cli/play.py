@@ -98,7 +98,8 @@ def _slot(ws: Workspace, day: date | None, slot: str, areas: list[str], output: 
     outcomes = play_slot(ws, day=the_day, slot=slot, area=areas[0], spec=spec, realtime=realtime, again=again,
                          say=_say, clock=clock)
     counts = {r: sum(o.result == r for o in outcomes) for r in ("aired", "refused", "failed", "interrupted")}
-    click.echo(f"{the_day.isoformat()} {slot} {areas[0]} on {spec.display}: "
+    named = ws.config.slot_name(slot)
+    click.echo(f"{the_day.isoformat()} {named if named == slot else f'{named} ({slot})'} {areas[0]} on {spec.display}: "
                   + ", ".join(f"{n} {r}" for r, n in counts.items()))
     last: dict = {}
     for o in outcomes:            # an item interrupted by an emergency airs again: its last try counts

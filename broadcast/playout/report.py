@@ -217,7 +217,8 @@ def to_html(rep: AsRunReport, ws: Workspace) -> str:
     return env.get_template("asrun.html").render(
         r=rep, duration=lambda s: format_duration(s) if s is not None else "—",
         minutes=lambda s: f"{(s or 0) / 60:.1f}", result_label=lambda x: RESULT_LABELS.get(x, x),
-        started_by_label=lambda x: STARTED_BY_LABELS.get(x, x), hm=_hm, area_name=lambda a: _area_name(ws, a))
+        started_by_label=lambda x: STARTED_BY_LABELS.get(x, x), hm=_hm, area_name=lambda a: _area_name(ws, a),
+        slot_name=ws.config.slot_name)
 
 
 def _hm(iso: str | None) -> str:
