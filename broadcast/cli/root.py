@@ -108,6 +108,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "translations": ("broadcast.cli.translations",),
     "transcribe": ("broadcast.cli.review",),
     "review": ("broadcast.cli.review", "broadcast.cli.review_cases", "broadcast.cli.web"),
+    "serve": ("broadcast.cli.review", "broadcast.cli.web"),
     "play": ("broadcast.cli.play",),
     "report": ("broadcast.cli.report", "broadcast.cli.report_feedback"),
     "record": ("broadcast.cli.record",),

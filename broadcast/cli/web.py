@@ -84,8 +84,9 @@ def _offer_new_links(auth: Auth, base: str) -> None:
               "broadcast.toml, and exit without serving.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool, make_hash: bool) -> None:
-    """Serve the review web page: listen to citizens' feedback, read and correct transcripts,
-    tag, resolve or dismiss items, export CSV — in a browser.
+    """Serve the office web app (`broadcast serve`, also `broadcast review serve`): the review
+    queue — listen to citizens' feedback, read and correct transcripts, tag, assign, reply,
+    resolve, export CSV — and the recording studio (/studio), in a browser.
 
     \b
     Signing in:
@@ -163,6 +164,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_open: bool,
 
 def register(cli: click.Group) -> None:
     cli.commands["review"].add_command(serve)
+    cli.add_command(serve, "serve")          # `broadcast serve`: the same app, named for what it holds
 
 
 __all__ = ["register", "serve"]
