@@ -4,14 +4,16 @@
   files, so text from a transcript can never run as script even if an escape were missed),
   no framing, no MIME sniffing, no Referer — on every response, a 500 included (it wraps
   Starlette's error middleware, see app.WebApp).
-- BodyLimit: a request body over MAX_BODY_BYTES gets 413 before anything parses it — at once
-  when Content-Length says so, as soon as the count passes the limit for a chunked body.
+- BodyLimit: a request body over MAX_BODY_BYTES (MAX_TAKE_BYTES for a studio take, a POST to
+  TAKE_PATH) gets 413 before anything parses it — at once when Content-Length says so, as soon
+  as the count passes the limit for a chunked body.
 - allowed_hosts: the Host names a browser may use to reach the page (DNS rebinding: a web
   page elsewhere whose name is pointed at this PC still sends its own name, and is refused)."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import struct
 
@@ -32,7 +34,10 @@ SECURITY_HEADERS = ((b"content-security-policy", CSP.encode()), (b"x-content-typ
                     (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
 # The largest form the pages send is one item's corrected transcript and note.
 MAX_BODY_BYTES = 1 << 20
-TOO_LARGE = f"Request too large: at most {MAX_BODY_BYTES >> 20} MiB."
+# A recorded take (Opus at 32 kbit/s: about 35 minutes in 8 MiB): the studio's own limit
+# ([record] max_upload_mb) applies within this one.
+MAX_TAKE_BYTES = 8 << 20
+TAKE_PATH = re.compile(r"/studio/(phrase/[^/]+|read/[^/]+/[^/]+)/take")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
 SIOCGIFADDR = 0x8915   # Linux: an interface's IPv4 address
@@ -62,24 +67,31 @@ class SecurityHeaders:
 class BodyTooLarge(HTTPException):
     """Raised from `receive` once a streamed body passes the limit; Starlette answers it with 413."""
 
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail=TOO_LARGE)
+    def __init__(self, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__(status_code=413, detail=too_large(limit))
+
+
+def too_large(limit: int) -> str:
+    return f"Request too large: at most {limit >> 20} MiB."
 
 
 class BodyLimit:
     """413 for a request body over `max_bytes`: before the app runs when Content-Length is over,
     from the app's own `receive` (BodyTooLarge) when a chunked body grows past it."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, take_bytes: int = MAX_TAKE_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.take_bytes = take_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = (self.take_bytes if scope.get("method") == "POST" and TAKE_PATH.fullmatch(scope.get("path", ""))
+                 else self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
-            response = PlainTextResponse(TOO_LARGE, status_code=413, headers={"Connection": "close"})
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            response = PlainTextResponse(too_large(limit), status_code=413, headers={"Connection": "close"})
             return await response(scope, receive, send)
         received = 0
 
@@ -88,8 +100,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge()
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         return await self.app(scope, counted, send)

@@ -37,8 +37,8 @@ from broadcast.translations.readings import LISTEN, take_records, takes_dir
 from broadcast.web import security
 from broadcast.web.site import login_redirect, not_found, refused, render, session_of, signed_form, signed_in, site_of
 
-# The browser records Opus at this rate: speech stays clear and four minutes fit in one upload
-# under the web app's request size limit.
+# The browser records Opus at this rate: speech stays clear and about 35 minutes fit in one
+# upload under the web app's size limit for a take (security.MAX_TAKE_BYTES).
 UPLOAD_BITS_PER_S = 32_000
 UPLOADS = "uploads"
 FIELD_CHARS = {"reason": 1000}
@@ -140,9 +140,8 @@ def read_page(request: Request, *, error: str | None = None, status_code: int = 
 
 
 def _body_cap() -> int:
-    """The web app's request size limit, where it has one (minus room for the form's other fields)."""
-    cap = getattr(security, "MAX_BODY_BYTES", None)
-    return (1 << 30) if cap is None else cap - 16 * 1024
+    """The web app's size limit for a take (minus room for the form's other fields)."""
+    return security.MAX_TAKE_BYTES - 16 * 1024
 
 
 def _target(request: Request, row: StudioRow):
@@ -195,7 +194,7 @@ async def take_upload(request: Request) -> Response:
     if not row.text:
         return not_found(request)
     ws = site_of(request).ws
-    limit = int(limits_of(ws).max_upload_mb * 2**20)
+    limit = min(int(limits_of(ws).max_upload_mb * 2**20), _body_cap())
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         return Response(f"A take is at most {limit >> 20} MiB.", status_code=413)
