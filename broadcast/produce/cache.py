@@ -23,7 +23,10 @@ from broadcast.speech import speech_fingerprint
 RENDER_VERSION = "2"   # 2: conditioning, AAC encode and verification in process (PyAV)
 
 
-def render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: list[str]) -> str:
+def render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: list[str],
+               phrases: dict[str, str] | None = None) -> str:
+    """`phrases`: the fingerprints of the recorded opening / closing that frame the readings
+    (left out of the key when there are none, so masters made without them keep their keys)."""
     if r.recording:
         speech_fp = f"recorded:{sha256_file(r.recording)}:{(r.reading or {}).get('audit_seq')}"
     else:
@@ -40,6 +43,8 @@ def render_key(ws: Workspace, r: Rendition, ident_fingerprint: str, profiles: li
         "encoders": {p: encoder_id(PROFILES[p].codec) for p in profiles},
         "tags": [ann.title, r.language, ann.id, r.approval.sha256],
     }
+    if phrases:
+        material["phrases"] = dict(sorted(phrases.items()))
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 

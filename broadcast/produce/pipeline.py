@@ -26,7 +26,7 @@ from broadcast import __version__
 from broadcast.core import audit, db
 from broadcast.core.config import Workspace
 from broadcast.core.errors import BroadcastError
-from broadcast.core.fsutil import atomic_write_bytes
+from broadcast.core.fsutil import atomic_write_bytes, warn
 from broadcast.core.processes import pause_point
 from broadcast.produce.cap import package_cap
 from broadcast.produce.checkmarks import rundown_statuses
@@ -38,10 +38,12 @@ from broadcast.produce.output import SCRATCH, Output, cleanup_temp_files
 from broadcast.produce.cache import masters_dir
 from broadcast.produce.integrity import anchor_of, require_intact_audit_log
 from broadcast.produce.plan import gate, plan_renditions, profiles_for, schedule, today, withhold
+from broadcast.produce.render import FRAMING
 from broadcast.produce.workers import render_all
 from broadcast.produce.zalo import package_zalo
 from broadcast.speech import station_ident
-from broadcast.translations.readings import phrase_reading, phrase_text
+from broadcast.translations.readings import STALE, TO_VERIFY, phrase_reading, phrase_text
+from broadcast.translations.state import relative
 
 
 def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = None,
@@ -63,20 +65,9 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
         renditions = plan_renditions(ws, conn, scheduled, report)
         anchor = anchor_of(conn, [s.approval.seq for s in scheduled])
 
-        # Ident once per run; its fingerprint is part of every master's key.
-        ident = None
-        ident_fp = "none"
-        if renditions:
-            try:
-                ident_reading = phrase_reading(ws, conn, "ident")   # only an accepted, current one
-                accepted = ident_reading.reading
-                speech = station_ident(ws, accepted.path if accepted else None, text=phrase_text(ws, "ident"),
-                                       details=accepted.manifest() if accepted else None)
-                ident = (speech.samples, speech.sample_rate)
-                ident_fp = hashlib.sha256(speech.samples.tobytes()).hexdigest() + str(speech.sample_rate)
-            except BroadcastError as exc:
-                report.failures.append(exc)
-        results = render_all(ws, renditions, profiles_for(renditions), ident, ident_fp, jobs, report,
+        # The station phrases once per run; their fingerprints are part of every master's key.
+        phrases, fingerprints = station_phrases(ws, conn, report) if renditions else ({}, {"ident": "none"})
+        results = render_all(ws, renditions, profiles_for(renditions), phrases, fingerprints, jobs, report,
                              progress, executor)
 
         for key, r in renditions.items():
@@ -97,6 +88,36 @@ def produce(ws: Workspace, *, ids: list[str] | None = None, day: date | None = N
         write_manifest(ws, conn, out, {s.announcement.id for s in scheduled}, set(ids) if ids else None)
         shutil.rmtree(folder / SCRATCH, ignore_errors=True)
     return report
+
+
+def station_phrases(ws: Workspace, conn, report: ProduceReport) -> tuple[dict, dict[str, str]]:
+    """The phrases around every reading, as render.render_rendition takes them, and their
+    fingerprints. The ident is a person's accepted, current reading of it, else the synthetic
+    voice; the opening and closing air only as an accepted, current reading (there is no
+    synthetic one). A recorded phrase that is stale or not verified is not aired, and said so
+    with the fix; the announcements air without it (with the synthetic ident)."""
+    phrases: dict[str, tuple] = {}
+    fingerprints = {"ident": "none"}
+    for name in ("ident", *FRAMING):
+        try:
+            state = phrase_reading(ws, conn, name)     # only an accepted, current one is .reading
+            accepted = state.reading
+            if state.state in (STALE, TO_VERIFY):
+                instead = "the synthetic ident airs instead" if name == "ident" else \
+                    f"the announcements air without the {name}"
+                warn(f"{relative(ws, state.path)}: the recorded {name} phrase is not aired "
+                     f"({state.state}): {state.reason}; {instead}")
+            if name != "ident" and accepted is None:
+                continue
+            details = accepted.manifest() if accepted else None
+            speech = station_ident(ws, accepted.path if accepted else None, text=phrase_text(ws, name),
+                                   details=details)
+        except BroadcastError as exc:
+            report.failures.append(exc)
+            continue
+        phrases[name] = (speech.samples, speech.sample_rate, details)
+        fingerprints[name] = hashlib.sha256(speech.samples.tobytes()).hexdigest() + str(speech.sample_rate)
+    return phrases, fingerprints
 
 
 def why_removed(ws: Workspace, report: ProduceReport, scheduled_ids: set[str], made: set[str],

@@ -54,10 +54,11 @@ def _scratch_workspace(root: Path, bundle: WorkspaceBundle) -> Workspace:
     return Workspace(root=root, config=bundle.config)
 
 
-def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list[str], ident,
+def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list[str], phrases: dict,
                     recording: tuple[str, bytes] | None) -> dict:
     """Runs on a Ray worker: render one rendition in a scratch workspace and return the result
-    with each master's bytes. The recording keeps its file name (the manifest names it)."""
+    with each master's bytes. The recording keeps its file name (the manifest names it); the
+    station phrases (ident, recorded opening / closing) travel decoded, in `phrases`."""
     try:
         with tempfile.TemporaryDirectory(prefix="broadcast-render-") as tmp:
             scratch = _scratch_workspace(Path(tmp), bundle)
@@ -67,17 +68,17 @@ def render_by_value(bundle: WorkspaceBundle, rendition, key: str, profiles: list
                 path.parent.mkdir(parents=True)
                 path.write_bytes(data)
                 rendition = dataclasses.replace(rendition, recording=str(path))
-            result = render_in(scratch, rendition, key, profiles, ident)
+            result = render_in(scratch, rendition, key, profiles, phrases)
             files = {p: (Path(m["cache"]).name, Path(m["cache"]).read_bytes()) for p, m in result.masters.items()}
             return {"result": result, "files": files}
     except BroadcastError as exc:
         return {"error": exc}
 
 
-def render_shared(root: str, rendition, key: str, profiles: list[str], ident) -> dict:
+def render_shared(root: str, rendition, key: str, profiles: list[str], phrases: dict) -> dict:
     """Runs on a Ray worker that sees the workspace at `root`: render into the master cache."""
     try:
-        return {"result": render_rendition(root, rendition, key, profiles, ident)}
+        return {"result": render_rendition(root, rendition, key, profiles, phrases)}
     except BroadcastError as exc:
         return {"error": exc}
 
@@ -102,22 +103,23 @@ def _store_masters(ws: Workspace, key: str, payload: dict):
 
 
 def render_on_ray(spec: ExecutorSpec, ws: Workspace, renditions: dict, keys: dict[str, str],
-                  profiles_for: dict[str, list[str]], ident, done: Callable[[str, Callable], None]) -> None:
+                  profiles_for: dict[str, list[str]], phrases: dict,
+                  done: Callable[[str, Callable], None]) -> None:
     """Render `renditions` as Ray tasks; `done(key, fn)` is called on the driver as each one
     finishes, with `fn` giving its RenderResult (or raising its BroadcastError)."""
     with ray_session(spec) as ray:
-        ident_ref = ray.put(ident)
+        phrases_ref = ray.put(phrases)
         refs = {}
         if spec.shared_path:
             task = ray.remote(render_shared).options(max_retries=MAX_RETRIES, num_cpus=1)
             for k, r in renditions.items():
-                refs[k] = task.remote(str(ws.root), r, keys[k], profiles_for[k], ident_ref)
+                refs[k] = task.remote(str(ws.root), r, keys[k], profiles_for[k], phrases_ref)
         else:
             bundle_ref = ray.put(workspace_bundle(ws))
             task = ray.remote(render_by_value).options(max_retries=MAX_RETRIES, num_cpus=1)
             for k, r in renditions.items():
                 recording = (Path(r.recording).name, Path(r.recording).read_bytes()) if r.recording else None
-                refs[k] = task.remote(bundle_ref, r, keys[k], profiles_for[k], ident_ref, recording)
+                refs[k] = task.remote(bundle_ref, r, keys[k], profiles_for[k], phrases_ref, recording)
 
         def outcome(k: str, ref) -> Callable:
             def get():

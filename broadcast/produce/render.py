@@ -11,14 +11,17 @@ from broadcast.produce.cache import cached, masters_dir, write_cache_meta
 from broadcast.produce.models import Rendition, RenderResult
 from broadcast.speech import load_recording, synthesize
 
-
-def render_rendition(root: str, r: Rendition, key: str, profiles: list[str],
-                     ident: tuple | None) -> RenderResult:
-    """Speech → programme → one master per profile, into the master cache. Runs in a worker."""
-    return render_in(load_workspace(root), r, key, profiles, ident)
+# The recorded phrases around the readings (the ident comes before them, in every file).
+FRAMING = ("opening", "closing")
 
 
-def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident: tuple | None) -> RenderResult:
+def render_rendition(root: str, r: Rendition, key: str, profiles: list[str], phrases: dict) -> RenderResult:
+    """Speech → programme → one master per profile, into the master cache. Runs in a worker.
+    `phrases`: name ("ident", "opening", "closing") → (samples, rate, details), those that air."""
+    return render_in(load_workspace(root), r, key, profiles, phrases)
+
+
+def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], phrases: dict) -> RenderResult:
     """render_rendition on a loaded workspace (a Ray worker renders into a scratch workspace
     of its own and sends the masters back by value: broadcast.produce.remote)."""
     hit = cached(ws, key, profiles)
@@ -33,6 +36,8 @@ def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident:
             "approval_sha256": r.approval.sha256, "artist": ws.config.station}
     masters: dict[str, dict] = {}
     first_reading: list[float] = []
+    ident = phrases.get("ident")
+    frame = {name: phrases[name][:2] for name in FRAMING if name in phrases}
     for profile in profiles:
         loudspeaker = profile == "loudspeaker"
         programme = build_programme(
@@ -42,6 +47,9 @@ def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident:
             # a Zalo voice note is listened to on a phone, once, without the siren.
             readings=ann.readings if loudspeaker else 1,
             attention=loudspeaker and ann.priority == "emergency",
+            # The recorded opening and closing frame the readings on both channels, as the
+            # ident does: the Zalo voice note is the same announcement from the same station.
+            **frame,
         )
         dest = masters_dir(ws) / f"{key}-{profile}{PROFILES[profile].extension}"
         mastered = master(programme, profile, dest, tags=tags)
@@ -55,6 +63,9 @@ def render_in(ws: Workspace, r: Rendition, key: str, profiles: list[str], ident:
             first_reading = [round(x, 3) for x in programme.first_reading]
     speech_meta = {"engine": speech.engine, "voice": speech.voice, "engine_version": speech.engine_version,
                    "fallbacks": list(speech.fallbacks), "warnings": list(getattr(speech, "warnings", ()))}
+    if frame:     # who read the opening / closing, who accepted it (the manifest names them)
+        speech_meta["phrases"] = {name: {**(phrases[name][2] or {}), "duration": round(
+            len(phrases[name][0]) / phrases[name][1], 3)} for name in frame}
     result = RenderResult(r.key, masters, speech_meta, first_reading, True)
     write_cache_meta(ws, key, result)
     return result

@@ -15,15 +15,18 @@ from broadcast.core.processes import pause_point, worker_init
 from broadcast.produce.cache import cached, render_key
 from broadcast.produce.models import ProduceReport, Rendition, RenderResult
 from broadcast.produce.remote import render_on_ray
-from broadcast.produce.render import render_rendition
+from broadcast.produce.render import FRAMING, render_rendition
 
 
 def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: dict[str, list[str]],
-               ident, ident_fp: str, jobs: int | None, report: ProduceReport, progress,
+               phrases: dict, fingerprints: dict[str, str], jobs: int | None, report: ProduceReport, progress,
                executor=None) -> dict[str, RenderResult]:
     """Every rendition's masters: from the cache, else rendered (here in `jobs` processes, or
-    on Ray). A failure is reported and the rest go on."""
-    keys = {k: render_key(ws, r, ident_fp, profiles_for[k]) for k, r in renditions.items() if profiles_for[k]}
+    on Ray). A failure is reported and the rest go on. `phrases`: the station phrases that air
+    (render.render_rendition); `fingerprints`: theirs, by name ("ident" always), for the keys."""
+    framing = {n: fp for n, fp in fingerprints.items() if n in FRAMING}
+    keys = {k: render_key(ws, r, fingerprints.get("ident", "none"), profiles_for[k], framing)
+            for k, r in renditions.items() if profiles_for[k]}
     results: dict[str, RenderResult] = {}
     todo: list[str] = []
     for k in keys:
@@ -59,12 +62,12 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
         pause_point("produce.rendered")   # test hook, off by default (core.processes)
 
     if executor is not None and executor.kind == "ray":
-        render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, ident, done)
+        render_on_ray(executor, ws, {k: renditions[k] for k in todo}, keys, profiles_for, phrases, done)
     elif jobs == 1:
         for k in todo:
-            done(k, lambda k=k: render_rendition(root, renditions[k], keys[k], profiles_for[k], ident))
+            done(k, lambda k=k: render_rendition(root, renditions[k], keys[k], profiles_for[k], phrases))
     else:
-        _render_in_pool(root, todo, renditions, keys, profiles_for, ident, jobs, done)
+        _render_in_pool(root, todo, renditions, keys, profiles_for, phrases, jobs, done)
     if fatal:
         # A full disk or an unwritable cache would make every later step fail the same way: stop
         # before anything under output/ is touched, so the previous output stays as it was.
@@ -74,11 +77,11 @@ def render_all(ws: Workspace, renditions: dict[str, Rendition], profiles_for: di
     return results
 
 
-def _render_in_pool(root: str, todo: list[str], renditions, keys, profiles_for, ident, jobs: int, done) -> None:
+def _render_in_pool(root: str, todo: list[str], renditions, keys, profiles_for, phrases, jobs: int, done) -> None:
     # Workers die with this process (PR_SET_PDEATHSIG): a killed `produce` leaves none behind.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=worker_init, initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(render_rendition, root, renditions[k], keys[k], profiles_for[k], ident): k
+        futures = {pool.submit(render_rendition, root, renditions[k], keys[k], profiles_for[k], phrases): k
                    for k in todo}
         for fut in as_completed(futures):
             done(futures[fut], fut.result)
