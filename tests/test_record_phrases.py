@@ -134,6 +134,9 @@ def test_recorded_phrases_go_on_air_and_stale_ones_are_said_and_left_out(ws, tmp
 
     result = ws.run("produce", "--date", DAY, "--jobs", "1")
     assert "0 renditions made, 1 reused" in result.output and "0 files written" in result.output, result.output
+    # `check` expects the closing in the file's length (it was 'truncated or the wrong file?')
+    checked = ws.run("check", "--date", DAY)
+    assert "truncated" not in checked.output and ", 0 fail;" in checked.output, checked.output
 
     # Ray gets the phrases too: a copy rendered on the cluster has the same bytes.
     ray_copy = tmp_path / "ray"

@@ -77,7 +77,8 @@ def check_one(folder: Path, target: Target, backend, th: Thresholds, transcripts
                    f"({sig.clipped_share:.3%}): distortion on the horns")
     first = e.get("first_reading")
     if target.readings and first and len(first) == 2:
-        expected = expected_duration(first, target.readings)
+        closing = ((e.get("phrases") or {}).get("closing") or {}).get("duration") or 0.0
+        expected = expected_duration(first, target.readings, float(closing))
         result.expected_duration = round(expected, 2)
         allowed = th.duration_tolerance + th.duration_tolerance_share * expected
         if abs(sig.duration - expected) > allowed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from broadcast.check.models import SignalReport
-from broadcast.mastering import GAP_BETWEEN_READINGS, TAIL_SILENCE
+from broadcast.mastering.programme import GAP_BETWEEN_READINGS, PAUSE_BEFORE_CLOSING, TAIL_SILENCE
 from broadcast.media.levels import CLIP_LEVEL, SILENCE_DBFS
 
 # 20 ms frames; a frame quieter than SILENCE_DBFS (RMS) is silence. Mastered speech sits around
@@ -48,11 +48,13 @@ def analyse_signal(samples: np.ndarray, rate: int) -> SignalReport:
                         peak_dbfs=round(20 * np.log10(peak), 2) if peak > 0 else float("-inf"))
 
 
-def expected_duration(first_reading: list[float], readings: int) -> float:
-    """What the file's length must be: everything before the first reading (tones, ident) as
-    made, then the readings with their gaps, then the tail (mastering's programme layout)."""
+def expected_duration(first_reading: list[float], readings: int, closing: float = 0.0) -> float:
+    """What the file's length must be: everything before the first reading (tones, ident,
+    opening) as made, then the readings with their gaps, the recorded closing phrase (`closing`
+    seconds, 0: none) after its pause, then the tail (mastering's programme layout)."""
     start, end = first_reading
-    return start + readings * (end - start) + (readings - 1) * GAP_BETWEEN_READINGS + TAIL_SILENCE
+    after = PAUSE_BEFORE_CLOSING + closing if closing > 0 else 0.0
+    return start + readings * (end - start) + (readings - 1) * GAP_BETWEEN_READINGS + after + TAIL_SILENCE
 
 
 def pieces(samples: np.ndarray, rate: int, longest: float, pause: float) -> list[tuple[int, int]]:
