@@ -35,6 +35,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,7 @@ ASTERISK_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 ASTERISK_TEXTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 ASTERISK_PACKAGES = "asterisk-core-sounds-en-wav asterisk-core-sounds-en"
 HUMAN_CLIPS = 14
+SILENCE_PROMPT = re.compile(r"\(\d+ seconds? of silence\)")
 HUMAN_SECONDS = (3.0, 12.0)           # voice-note-like prompts only
 LONG_LENGTHS = (30, 90, 180)
 GAP_SECONDS = 0.8
@@ -111,19 +113,20 @@ def asterisk_prompts() -> list[tuple[str, str, float, Path]]:
     return sorted(out)
 
 
-def human_set(folder: Path, clips: int = HUMAN_CLIPS, shift: int = 0) -> dict | None:
-    """`clips` prompts spread over the alphabet (`shift` picks the neighbours of another set's)."""
+def human_set(folder: Path, count: int = HUMAN_CLIPS, shift: int = 0) -> dict | None:
+    """`count` prompts spread over the alphabet (`shift` picks the neighbours of another set's)."""
     prompts = [p for p in asterisk_prompts() if HUMAN_SECONDS[0] <= p[2] <= HUMAN_SECONDS[1]]
-    if len(prompts) < clips + shift:
+    if len(prompts) < count + shift:
         return None
-    step = (len(prompts) - shift) / clips
-    chosen = [prompts[int(i * step) + shift] for i in range(clips)]
+    step = (len(prompts) - shift) / count
+    chosen = [prompts[int(i * step) + shift] for i in range(count)]
     folder.mkdir(parents=True)
     clips = []
     for name, text, _, path in chosen:
         shutil.copyfile(path, folder / path.name)
-        clips.append({"file": path.name, "reference": text})
-    return {"name": "human-en" if not shift else f"human-en-{clips}", "language": "en", "folder": str(folder), "clips": clips,
+        # "(7 seconds of silence)" describes a silent prompt: the right transcript is nothing
+        clips.append({"file": path.name, "reference": "" if SILENCE_PROMPT.fullmatch(text) else text})
+    return {"name": "human-en" if not shift else f"human-en-{count}", "language": "en", "folder": str(folder), "clips": clips,
             "source": "Debian asterisk-core-sounds-en-wav 1.6.1 (Allison Smith, CC BY-SA 3.0): US English "
                       "telephone prompts, 8 kHz, texts from core-sounds-en.txt"}
 
