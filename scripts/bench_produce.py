@@ -179,6 +179,17 @@ finally:
 """
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), for the README's figures."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def profile_stages(root: Path, count: int) -> dict:
     """One cold `produce --jobs 1` (everything in one process) under cProfile, summed by stage,
     in CPU seconds (the profiler adds a little to Python-heavy parts)."""
@@ -363,7 +374,8 @@ def main() -> None:
         "benchmark": "produce",
         "command": "scripts/bench-produce",
         "announcements": n, "areas": len(AREAS), "slots": 2, "mp3_files": files,
-        "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform(),
+        "machine": {"cpu": cpu_model(), "cores": cores, "python": platform.python_version(),
+                    "platform": platform.platform(),
                     "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "results": results, "ratios": ratios, "profile_jobs1": profile,
         "targets": {"produce_over_floor": "<= 1.3", "warm_over_cold": "<= 0.05", "jobs2_speedup": ">= 1.7"},
