@@ -144,15 +144,18 @@ def test_two_transcribe_runs_at_once(tmp_path, runs):
     env = {"BROADCAST_MODEL_CACHE": str(tmp_path / "model-cache")}
     hold_a, hold_b = Pause(tmp_path / "pause-a"), Pause(tmp_path / "pause-b")
     a = runs(transcribe(root, tmp_path / "inbox"), {**env, **hold_a.env("transcribe.start:1", "transcribe.stored:1")})
-    b = runs(transcribe(root, tmp_path / "inbox"), {**env, **hold_b.env("transcribe.start:1")})
+    b = runs(transcribe(root, tmp_path / "inbox"), {**env, **hold_b.env("transcribe.start:1", "transcribe.stored:1")})
     hold_a.wait(a, "transcribe.start:1")
     hold_b.wait(b, "transcribe.start:1")
     hold_a.release("transcribe.start:1")
     hold_b.release("transcribe.start:1")
-    # A stops with the first recording transcribed and stored but not queued; B queues all of
-    # them meanwhile. Let go, A finds the first queued inside its own insert, and the rest
-    # queued before it looks: each file is added by exactly one of the two runs.
+    # Both stop with the first recording transcribed and stored but not queued (neither has
+    # queued anything yet, so neither can skip it). B goes on and queues all of them; then A,
+    # let go, finds the first queued inside its own insert and the rest queued before it looks:
+    # each file is added by exactly one of the two runs.
     hold_a.wait(a, "transcribe.stored:1")
+    hold_b.wait(b, "transcribe.stored:1")
+    hold_b.release("transcribe.stored:1")
     out_b = b.finish()
     assert b.returncode == 0 and f"{len(files)} added, 0 already queued, 0 failed" in out_b, out_b
     hold_a.release("transcribe.stored:1")
