@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
+from benchlib import cpu_model  # noqa: E402
 
 from broadcast import mastering
 from broadcast.mastering.condition import condition
@@ -177,17 +178,6 @@ except SystemExit as exc:
 finally:
     profiler.dump_stats(out)
 """
-
-
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo), for the README's figures."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def profile_stages(root: Path, count: int) -> dict:
