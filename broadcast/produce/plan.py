@@ -17,6 +17,7 @@ from broadcast.produce.models import Missing, ProduceReport, Rendition, Schedule
 from broadcast.speech import has_speech_route, reading_first
 from broadcast.translations import translation_state
 from broadcast.translations.readings import STALE, TO_VERIFY, VERIFIED, current_reading
+from broadcast.translations.state import relative
 
 # Which master profiles each channel needs; CAP links the loudspeaker master.
 CHANNEL_PROFILES = (("loudspeaker", "loudspeaker"), ("zalo", "zalo"))
@@ -35,13 +36,6 @@ def withhold(report: ProduceReport, ann: Announcement, reason: str, fix: str = "
              areas: tuple[str, ...] | None = None) -> None:
     report.withheld.append(Withheld(ann.id, ann.title, ann.priority, areas or ann.areas, slots, language,
                                     reason, fix, kind))
-
-
-def _relative(ws: Workspace, path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
@@ -68,8 +62,8 @@ def gate(ws: Workspace, conn, ids: list[str] | None, report: ProduceReport,
                     f"đã sửa sau khi duyệt (changed since approval): {exc.reason}"
                 # The run sheet names the file relative to the workspace: output must not depend on
                 # where the workspace lies (a copy, a Ray worker, a moved folder).
-                fix = (exc.problem.hint or "").replace(str(ann.path), _relative(ws, ann.path))
-                why = why.replace(str(ann.path), _relative(ws, ann.path))
+                fix = (exc.problem.hint or "").replace(str(ann.path), relative(ws, ann.path))
+                why = why.replace(str(ann.path), relative(ws, ann.path))
                 withhold(report, ann, why, fix,
                          kind="not-approved" if exc.reason == "not approved" else "changed")
             if exc.reason == "not approved" and ann.expired_at(now):

@@ -105,9 +105,10 @@ def exchange_files(ws: Workspace, announcement_id: str, language: str) -> list[P
 
 
 def relative(ws: Workspace, path: Path) -> str:
-    """`path` relative to the workspace root where it lies inside it, for messages."""
+    """`path` relative to the workspace root where it lies inside it, for messages (and the run
+    sheets, whose text must not depend on where the workspace lies)."""
     try:
-        return str(Path(path).resolve().relative_to(ws.root))
+        return str(Path(path).resolve().relative_to(ws.root.resolve()))
     except ValueError:
         return str(path)
 
