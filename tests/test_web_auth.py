@@ -46,13 +46,13 @@ def review_workspace(root: Path, review_toml: str = "") -> Path:
 
 
 class Serve:
-    """`broadcast review serve --port 0 --no-open [args]` in a child process. `base` is the
-    address it printed; `lines` everything it printed (stdout and stderr); `link()` asks for a
-    new one-time login link (token mode)."""
+    """`broadcast review serve --port 0 --no-open [args]` (or `command`, e.g. ("serve",)) in a
+    child process. `base` is the address it printed; `lines` everything it printed (stdout and
+    stderr); `link()` asks for a new one-time login link (token mode)."""
 
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, command: tuple[str, ...] = ("review", "serve")) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "broadcast", "--workspace", str(root), "review", "serve", "--port", "0",
+            [sys.executable, "-m", "broadcast", "--workspace", str(root), *command, "--port", "0",
              "--no-open", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "BROADCAST_REVIEWER": "Trạm máy"})
         self.lines: list[str] = []
