@@ -44,6 +44,8 @@ CASES = [
     ("10.12.2026", "ngày mười tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
     # times
     ("19 giờ 30 phút", "mười chín giờ ba mươi phút"),
+    ("đến 11 giờ 00 và từ 13 giờ 30 đến 17 giờ 00.", "đến mười một giờ và từ mười ba giờ ba mươi đến mười bảy giờ."),
+    ("họp 8 giờ 00 phút, xong lúc 10 giờ 00", "họp tám giờ, xong lúc mười giờ"),
     ("19h30", "mười chín giờ ba mươi phút"),
     ("lúc 19h", "lúc mười chín giờ"),
     ("7h30'", "bảy giờ ba mươi phút"),

@@ -149,6 +149,8 @@ _SERVICE_LINE = re.compile(r"(?<![\w.,])1[89]00(?:(?: |\.(?=\d{4}))\d{3,4}(?: \d
 _HOTLINE = re.compile(HOTLINE_CONTEXT + r"(\s*:?\s*)(\d{3,6}(?: \d{3,4}|\.\d{4})*)(?![\w%]|[.,/]\d)")
 _TIME_H = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s?(?:[hH](?:\s?([0-5]\d)\s?(?:'|ph\b|p\b)?)?|[gG]\s?([0-5]\d))(?![\w])")
 _TIME_COLON = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\w:])")
+# "11 giờ 00": a clock time on the hour says no minutes ("14 giờ 30" stays "… giờ ba mươi")
+_ON_THE_HOUR = re.compile(r"(?<![\w.,:])([01]?\d|2[0-4])\s+giờ\s+00(?:\s*phút\b)?(?!\d|[.,]\d)")
 _RANGE = re.compile(r"(?:(?<=\d)|(?<=\d[hH%'])|(?<=giờ)|(?<=phút))\s*[-–—]\s*(?=\d)")
 _WEEKDAY_RANGE = re.compile(r"\b([Tt]hứ\s+\w+)\s*[-–]\s*(?=[Tt]hứ\s|[Cc]hủ\s[Nn]hật)")
 _NEGATIVE = re.compile(r"(?<![\w])[-−](?=\d)")
@@ -385,6 +387,7 @@ def _times(text: str) -> str:
         return out
 
     text = _TIME_H.sub(lambda m: hm(m.group(1), m.group(2) or m.group(3)), text)
+    text = _ON_THE_HOUR.sub(lambda m: hm(m.group(1), None), text)
     return _TIME_COLON.sub(lambda m: hm(m.group(1), m.group(2), m.group(3)), text)
 
 
